@@ -1,0 +1,95 @@
+"""hub.yaml: the systems, their connections and the hub's settings. Checked at load time.
+
+Secrets are never written in the file: a setting ``{env: NAME}`` names the environment variable
+that holds it (Dagster resolves it as ``dg.EnvVar``).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from hub.mapping.yamlsource import load_yaml
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SystemConfig(_Strict):
+    connector: str = Field(
+        description="Connector type: a folder name under connectors/ (files, shopify, ...)."
+    )
+    title: str | None = Field(default=None, description="Human name shown in reports and the Dagster UI.")
+    role: str | None = Field(default=None, description="shop, erp, crm, pim, 3pl or edi.")
+    settings: dict[str, Any] = Field(
+        default_factory=dict, description="Connector settings; secrets as {env: NAME}."
+    )
+
+
+class StoreConfig(_Strict):
+    url: str | None = Field(default=None, description="SQLAlchemy URL; HUB_DATABASE_URL overrides it.")
+
+
+class HubConfig(_Strict):
+    store: StoreConfig = Field(default_factory=StoreConfig)
+    mappings: str = Field(default="mappings", description="Folder of <entity>.yaml mapping files.")
+    batch_size: int = Field(default=1000, ge=1, le=100_000)
+    systems: dict[str, SystemConfig]
+    base_dir: Path = Field(default=PROJECT_ROOT, exclude=True)
+    file: Path | None = Field(default=None, exclude=True)
+
+    def path(self, value: str | Path) -> Path:
+        """A path from the config, relative to the config file's folder."""
+        candidate = Path(value)
+        return candidate if candidate.is_absolute() else self.base_dir / candidate
+
+    @property
+    def mappings_dir(self) -> Path:
+        return self.path(self.mappings)
+
+    @property
+    def database_url(self) -> str:
+        url = os.environ.get("HUB_DATABASE_URL") or self.store.url
+        if url:
+            return url.replace("{base_dir}", str(self.base_dir))
+        return f"sqlite:///{self.base_dir / 'var' / 'hub.db'}"
+
+
+def config_path(explicit: str | Path | None = None) -> Path:
+    """The config file: the argument, else $HUB_CONFIG, else ./hub.yaml, else the project's embedded default."""
+    if explicit:
+        return Path(explicit)
+    if os.environ.get("HUB_CONFIG"):
+        return Path(os.environ["HUB_CONFIG"])
+    local = Path.cwd() / "hub.yaml"
+    return local if local.exists() else PROJECT_ROOT / "hub.yaml"
+
+
+def load_config(path: str | Path | None = None) -> HubConfig:
+    file = config_path(path).resolve()
+    doc = load_yaml(file)
+    if not isinstance(doc.data, dict):
+        raise doc.error("hub.yaml must be a YAML mapping")
+    config: HubConfig = doc.parse(HubConfig)
+    config.base_dir = file.parent
+    config.file = file
+    for name, system in config.systems.items():
+        for key, value in system.settings.items():
+            if isinstance(value, dict) and set(value) != {"env"}:
+                raise doc.error(
+                    "a setting is a plain value or {env: VARIABLE}", ("systems", name, "settings", key)
+                )
+    return config
+
+
+def resolve_setting(value: Any) -> Any:
+    """Plain value as is; ``{env: NAME}`` -> the variable's value (outside Dagster)."""
+    if isinstance(value, dict) and "env" in value:
+        return os.environ.get(str(value["env"]))
+    return value

@@ -1,0 +1,362 @@
+"""Ingest (system -> hub): read -> translate -> validate -> merge -> persist, one transaction per batch.
+
+Idempotent consumer: a raw record identical to the last one taken from the same system (same
+mapping version) is skipped before any merge; a crash before a batch commits re-reads that batch,
+and after it commits nothing of it is applied again, because the cursor moves in the same transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from hub.engine import codec
+from hub.engine.merge import merge, normalise
+from hub.engine.ports import Connector, ReadBatch
+from hub.engine.repository import FailureRecord, GoldenRow, Repository
+from hub.engine.stats import SyncStats, utcnow
+from hub.errors import RecordRejected
+from hub.mapping import EntityMapping, paths
+from hub.store import Store
+from hub.validation import evaluate
+
+
+@dataclass
+class _Item:
+    raw: dict[str, Any]
+    key: str
+    system_id: str
+    source_hash: str
+    incoming: dict[str, Any]
+
+
+class _Lookup:
+    """Reference rules look keys up in the store through the batch's open transaction."""
+
+    def __init__(self, repo: Repository, conn: Any) -> None:
+        self.repo, self.conn = repo, conn
+
+    def existing_keys(self, entity: str, keys: set[str]) -> set[str]:
+        return self.repo.existing_keys(self.conn, entity, keys)
+
+
+class Ingestor:
+    """Ingests one entity from one system."""
+
+    def __init__(
+        self,
+        store: Store,
+        mapping: EntityMapping,
+        system: str,
+        connector: Connector,
+        run_id: str,
+        batch_size: int = 1000,
+    ) -> None:
+        self.store, self.mapping, self.system = store, mapping, system
+        self.connector, self.run_id, self.batch_size = connector, run_id, batch_size
+        self.repo = Repository(store)
+        self.sysmap = mapping.systems[system]
+        self.translator = self.sysmap.translator
+        self.model = mapping.spec.model
+        self.unique_rules = [r for r in mapping.rules if r.kind == "unique"]
+        self.record_rules = [r for r in mapping.rules if r.kind != "unique"]
+
+    def run(self, full: bool = False) -> SyncStats:
+        stats = SyncStats(self.mapping.entity, self.system, "ingest")
+        with self.store.begin() as conn:
+            cursor = None if full else self.repo.get_cursor(conn, self.system, self.mapping.entity)
+        stats.cursor = cursor
+        for batch in self.connector.read(self.mapping.entity, cursor, self.batch_size):
+            self._ingest_batch(batch, stats)
+            stats.cursor = batch.cursor
+        stats.finished_at = utcnow()
+        with self.store.begin() as conn:
+            self.repo.add_stats(conn, self.run_id, stats)
+        return stats
+
+    # ------------------------------------------------------------------------------------------------
+    def _ingest_batch(self, batch: ReadBatch, stats: SyncStats) -> None:
+        entity, system, run_id = self.mapping.entity, self.system, self.run_id
+        now = utcnow()
+        stats.read += len(batch.records) + len(batch.errors)
+        fails: list[FailureRecord] = [
+            FailureRecord(
+                run_id,
+                entity,
+                None,
+                system,
+                "read",
+                "parse",
+                None,
+                f"{e.position + ': ' if e.position else ''}{e.message}",
+                e.raw,
+            )
+            for e in batch.errors
+        ]
+        items = self._reject_duplicates(self._translate(batch.records, fails), fails)
+        stats.rejected += len(fails)  # one failure per record so far: unreadable, untranslatable, duplicate
+        items = self._latest_per_key(items, stats)
+
+        with self.store.begin() as conn:
+            keys = [i.key for i in items]
+            xrefs = self.repo.xref_by_keys(conn, entity, system, keys)
+            taken = self.repo.xref_by_system_ids(conn, entity, system, [i.system_id for i in items])
+            golden = self.repo.golden_by_keys(conn, entity, keys)
+            xref_rows: dict[str, dict[str, Any]] = {}
+            audit: list[dict[str, Any]] = []
+            pending: list[tuple[_Item, GoldenRow | None, Any]] = []
+            for item in items:
+                owner_key = taken.get(item.system_id)
+                if owner_key is not None and owner_key != item.key:
+                    fails.append(
+                        self._fail(
+                            item,
+                            "merge",
+                            "xref",
+                            f"{system} id {item.system_id} is already linked to key {owner_key}",
+                        )
+                    )
+                    stats.rejected += 1
+                    continue
+                if xrefs.get(item.key, (None, None))[1] == item.source_hash:
+                    stats.unchanged += 1
+                    continue
+                row = golden.get(item.key)
+                if row is None and not self.sysmap.creates:
+                    fails.append(
+                        self._fail(
+                            item,
+                            "merge",
+                            "orphan",
+                            f"no golden {entity} '{item.key}' yet, and {system} does not create them",
+                            retriable=True,
+                        )
+                    )
+                    stats.rejected += 1
+                    continue
+                outcome = merge(
+                    self.mapping, system, item.incoming, self.translator.supplied, row.data if row else None
+                )
+                if outcome.conflicts:
+                    stats.conflicts += 1
+                    audit.append(self._audit(now, item.key, "conflict", outcome.conflicts))
+                new_hash = codec.content_hash(outcome.candidate)
+                if row is not None and new_hash == row.hash:
+                    stats.unchanged += 1
+                    xref_rows[item.key] = self._xref(item, now)
+                    continue
+                pending.append((item, row, outcome))
+
+            violations = evaluate(
+                self.record_rules, [o.candidate for _, _, o in pending], _Lookup(self.repo, conn)
+            )
+            by_index: dict[int, list[Any]] = {}
+            for v in violations:
+                by_index.setdefault(v.index, []).append(v)
+
+            golden_rows: list[dict[str, Any]] = []
+            merged_keys: list[str] = []
+            for index, (item, row, outcome) in enumerate(pending):
+                errors = [
+                    v
+                    for v in by_index.get(index, ())
+                    if v.rule.severity == "error" and (row is None or v.top_field in self.translator.supplied)
+                ]
+                if errors:
+                    stats.rejected += 1
+                    for v in errors:
+                        fails.append(self._fail(item, "validate", v.rule.id, v.message, field=v.field))
+                    audit.append(
+                        self._audit(
+                            now,
+                            item.key,
+                            "rejected",
+                            {v.rule.id: {"field": v.field, "message": v.message} for v in errors},
+                        )
+                    )
+                    continue
+                provenance = dict(row.provenance) if row else {}
+                for name in outcome.changes:
+                    provenance[name] = [system, run_id, now.isoformat()]
+                data_hash = codec.content_hash(outcome.candidate)
+                version = row.version + 1 if row else 1
+                golden_rows.append(
+                    {
+                        "entity": entity,
+                        "key": item.key,
+                        "data": codec.dumps(outcome.candidate),
+                        "hash": data_hash,
+                        "version": version,
+                        "provenance": codec.dumps(provenance),
+                        "run_id": run_id,
+                        "created_at": row.created_at if row and row.created_at else now,
+                        "updated_at": now,
+                    }
+                )
+                golden[item.key] = GoldenRow(
+                    item.key,
+                    outcome.candidate,
+                    data_hash,
+                    version,
+                    provenance,
+                    row.created_at if row else now,
+                )
+                action = "updated" if row else "created"
+                if row:
+                    stats.updated += 1
+                else:
+                    stats.created += 1
+                audit.append(
+                    self._audit(
+                        now,
+                        item.key,
+                        action,
+                        {k: [b, a] for k, (b, a) in outcome.changes.items()},
+                        correlation={system: item.system_id},
+                    )
+                )
+                xref_rows[item.key] = self._xref(item, now)
+                merged_keys.append(item.key)
+
+            self.repo.resolve_failures(
+                conn, entity, system, merged_keys, ("read", "translate", "validate", "merge"), now
+            )
+            self.repo.upsert_golden(conn, _dedupe(golden_rows))
+            self.repo.upsert_xref(conn, list(xref_rows.values()))
+            self.repo.add_audit(conn, audit)
+            self.repo.record_failures(conn, fails, now)
+            self.repo.set_cursor(conn, system, entity, batch.cursor, now)
+
+    def _translate(self, records: list[dict[str, Any]], fails: list[FailureRecord]) -> list[_Item]:
+        items: list[_Item] = []
+        version = self.mapping.version
+        for raw in records:
+            try:
+                incoming = normalise(self.model, self.translator.to_canonical(raw))
+            except RecordRejected as exc:
+                key = self._key_of_raw(raw)
+                fails.append(
+                    FailureRecord(
+                        self.run_id,
+                        self.mapping.entity,
+                        key,
+                        self.system,
+                        exc.stage,
+                        exc.rule,
+                        exc.field,
+                        exc.message,
+                        raw,
+                    )
+                )
+                continue
+            key = self.mapping.spec.key_of(incoming)
+            if key is None:
+                fails.append(
+                    FailureRecord(
+                        self.run_id,
+                        self.mapping.entity,
+                        None,
+                        self.system,
+                        "translate",
+                        "key",
+                        "/".join(self.mapping.spec.key_fields),
+                        f"natural key {'/'.join(self.mapping.spec.key_fields)} is missing",
+                        raw,
+                    )
+                )
+                continue
+            system_id = self.translator.system_id(raw) or key
+            items.append(_Item(raw, key, system_id, codec.content_hash([version, raw]), incoming))
+        return items
+
+    def _key_of_raw(self, raw: Any) -> str | None:
+        """Best-effort key of a record that failed translation, so ops can find it."""
+        if not isinstance(raw, dict):
+            return None
+        parts = []
+        for name in self.mapping.spec.key_fields:
+            fields = [f for f in self.translator.fields if f.canonical == name and f.system_parts]
+            value = None
+            if fields:
+                value = paths.get(raw, fields[0].system_parts or ())
+            if value in (None, ""):
+                return None
+            parts.append(str(value).strip())
+        return "@".join(parts)
+
+    @staticmethod
+    def _latest_per_key(items: list[_Item], stats: SyncStats) -> list[_Item]:
+        """Without a unique rule, a key read twice in one batch is taken once: its last version wins."""
+        latest = {item.key: item for item in items}
+        if len(latest) < len(items):
+            stats.unchanged += len(items) - len(latest)  # superseded within the batch
+            keep = {id(item) for item in latest.values()}
+            items = [item for item in items if id(item) in keep]
+        return items
+
+    def _reject_duplicates(self, items: list[_Item], fails: list[FailureRecord]) -> list[_Item]:
+        """'unique within batch' rules run over every record read, before change detection."""
+        if not self.unique_rules:
+            return items
+        violations = evaluate(self.unique_rules, [i.incoming for i in items], _NoLookup())
+        bad = {v.index: v for v in violations if v.rule.severity == "error"}
+        for index, v in bad.items():
+            fails.append(self._fail(items[index], "validate", v.rule.id, v.message, field=v.field))
+        return [item for index, item in enumerate(items) if index not in bad]
+
+    def _fail(
+        self,
+        item: _Item,
+        stage: str,
+        rule: str,
+        message: str,
+        *,
+        field: str | None = None,
+        retriable: bool = False,
+    ) -> FailureRecord:
+        return FailureRecord(
+            self.run_id,
+            self.mapping.entity,
+            item.key,
+            self.system,
+            stage,
+            rule,
+            field,
+            message,
+            item.raw,
+            retriable,
+        )
+
+    def _audit(self, at: Any, key: str, action: str, changes: Any, correlation: Any = None) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "at": at,
+            "entity": self.mapping.entity,
+            "key": key,
+            "system": self.system,
+            "target": None,
+            "action": action,
+            "changes": codec.dumps(changes),
+            "mapping_version": self.mapping.version,
+            "correlation": codec.dumps(correlation) if correlation else None,
+        }
+
+    def _xref(self, item: _Item, at: Any) -> dict[str, Any]:
+        return {
+            "entity": self.mapping.entity,
+            "key": item.key,
+            "system": self.system,
+            "system_id": item.system_id,
+            "source_hash": item.source_hash,
+            "updated_at": at,
+        }
+
+
+class _NoLookup:
+    def existing_keys(self, entity: str, keys: set[str]) -> set[str]:
+        return set()
+
+
+def _dedupe(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The last row per key wins (a key may change twice within one batch)."""
+    return list({row["key"]: row for row in rows}.values())

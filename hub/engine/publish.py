@@ -1,0 +1,195 @@
+"""Publish (hub -> system): golden records whose content the target has not received yet.
+
+Selection compares the golden hash with the deliveries ledger; the target-shaped payload is hashed
+too, so a golden change in fields the target does not map costs no write. Writes go by xref id or
+natural key, so a write repeated after a crash updates instead of duplicating.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from hub.engine import codec
+from hub.engine.ports import Connector, OutboundRecord
+from hub.engine.repository import FailureRecord, Repository
+from hub.engine.stats import SyncStats, utcnow
+from hub.mapping import EntityMapping
+from hub.store import Store
+
+
+@dataclass
+class PlannedWrite:
+    """What the next publish would send for one record (also what `hub plan` prints)."""
+
+    key: str
+    action: str  # create | update
+    system_id: str | None
+    payload: dict[str, Any]
+    payload_hash: str
+    golden_hash: str
+    changes: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+
+
+@dataclass
+class _Page:
+    writes: list[PlannedWrite]
+    ledger_only: list[PlannedWrite]
+    last_id: int
+
+
+class Publisher:
+    """Publishes one entity to one target system."""
+
+    def __init__(
+        self,
+        store: Store,
+        mapping: EntityMapping,
+        target: str,
+        connector: Connector | None,
+        run_id: str,
+        batch_size: int = 1000,
+    ) -> None:
+        self.store, self.mapping, self.target = store, mapping, target
+        self.connector, self.run_id, self.batch_size = connector, run_id, batch_size
+        self.repo = Repository(store)
+        self.translator = mapping.systems[target].translator
+        self.owned = mapping.owned_by(target)
+
+    def _pages(self) -> Iterator[_Page]:
+        after = 0
+        while True:
+            with self.store.begin() as conn:
+                rows = self.repo.pending_deliveries(
+                    conn, self.mapping.entity, self.target, after, self.batch_size
+                )
+            if not rows:
+                return
+            writes, ledger_only = [], []
+            for row in rows:
+                data = codec.loads(row.data)
+                exists = row.system_id is not None or row.delivered_hash is not None
+                # The target is the system of record for the fields it owns: updates never echo them back.
+                payload = self.translator.from_canonical(data, self.owned if exists else frozenset())
+                payload_hash = codec.content_hash(payload)
+                planned = PlannedWrite(
+                    row.key, "update" if exists else "create", row.system_id, payload, payload_hash, row.hash
+                )
+                (ledger_only if payload_hash == row.payload_hash else writes).append(planned)
+            yield _Page(writes, ledger_only, rows[-1].id)
+            after = rows[-1].id
+
+    def plan(self) -> list[PlannedWrite]:
+        """Everything the next run would write, without writing anything."""
+        return [w for page in self._pages() for w in page.writes]
+
+    def run(self) -> SyncStats:
+        if self.connector is None:
+            raise ValueError("publishing needs a connector")
+        stats = SyncStats(self.mapping.entity, self.target, "publish")
+        entity = self.mapping.entity
+        for page in self._pages():
+            results = (
+                self.connector.write(
+                    entity,
+                    [
+                        OutboundRecord(w.key, w.system_id, w.payload, w.action)
+                        for w in page.writes  # type: ignore[arg-type]
+                    ],
+                )
+                if page.writes
+                else []
+            )
+            if len(results) != len(page.writes):
+                raise RuntimeError(
+                    f"{self.target} returned {len(results)} results for {len(page.writes)} records"
+                )
+            now = utcnow()
+            ledger, xrefs, audit, fails, ok_keys = [], [], [], [], []
+            for w in page.ledger_only:
+                stats.unchanged += 1
+                ledger.append(self._ledger(w, w.system_id, now))
+            for w, result in zip(page.writes, results, strict=True):
+                if not result.ok:
+                    stats.rejected += 1
+                    fails.append(
+                        FailureRecord(
+                            self.run_id,
+                            entity,
+                            w.key,
+                            self.target,
+                            "write",
+                            "retriable" if result.retriable else "rejected",
+                            None,
+                            result.error or "write failed",
+                            w.payload,
+                            result.retriable,
+                        )
+                    )
+                    continue
+                system_id = result.system_id or w.system_id or w.key
+                stats.delivered += 1
+                if w.action == "create":
+                    stats.created += 1
+                else:
+                    stats.updated += 1
+                ok_keys.append(w.key)
+                ledger.append(self._ledger(w, system_id, now))
+                xrefs.append(
+                    {
+                        "entity": entity,
+                        "key": w.key,
+                        "system": self.target,
+                        "system_id": system_id,
+                        "source_hash": None,
+                        "updated_at": now,
+                    }
+                )
+                audit.append(
+                    {
+                        "run_id": self.run_id,
+                        "at": now,
+                        "entity": entity,
+                        "key": w.key,
+                        "system": None,
+                        "target": self.target,
+                        "action": "delivered",
+                        "changes": codec.dumps({"action": w.action, "payload_hash": w.payload_hash}),
+                        "mapping_version": self.mapping.version,
+                        "correlation": codec.dumps({self.target: system_id}),
+                    }
+                )
+            with self.store.begin() as conn:
+                self.repo.upsert_deliveries(conn, ledger)
+                self._link(conn, xrefs)
+                self.repo.add_audit(conn, audit)
+                self.repo.resolve_failures(conn, entity, self.target, ok_keys, ("write",), now)
+                self.repo.record_failures(conn, fails, now)
+        stats.finished_at = utcnow()
+        with self.store.begin() as conn:
+            self.repo.add_stats(conn, self.run_id, stats)
+        return stats
+
+    def _link(self, conn: Any, rows: list[dict[str, Any]]) -> None:
+        """Record the target's id for each key, keeping the source hash an ingest may have stored."""
+        if not rows:
+            return
+        known = self.repo.xref_by_keys(conn, self.mapping.entity, self.target, [r["key"] for r in rows])
+        for row in rows:
+            previous = known.get(row["key"])
+            if previous is not None and previous[0] == row["system_id"]:
+                row["source_hash"] = previous[1]
+        self.repo.upsert_xref(conn, rows)
+
+    def _ledger(self, w: PlannedWrite, system_id: str | None, at: Any) -> dict[str, Any]:
+        return {
+            "entity": self.mapping.entity,
+            "key": w.key,
+            "target": self.target,
+            "hash": w.golden_hash,
+            "payload_hash": w.payload_hash,
+            "system_id": system_id,
+            "run_id": self.run_id,
+            "at": at,
+        }

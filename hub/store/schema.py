@@ -1,0 +1,154 @@
+"""Hub store tables (SQLAlchemy Core). Alembic migrations under migrations/ create and evolve them."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+Id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")  # SQLite autoincrements only INTEGER PRIMARY KEY
+Stamp = sa.DateTime(timezone=True)
+
+golden_records = sa.Table(
+    "golden_records",
+    metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    sa.Column("entity", sa.String(32), nullable=False),
+    sa.Column("key", sa.String(255), nullable=False),
+    sa.Column("data", sa.Text, nullable=False, comment="canonical record as JSON"),
+    sa.Column("hash", sa.String(32), nullable=False, comment="blake2b-128 of the sorted canonical JSON"),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("provenance", sa.Text, nullable=False, comment="field -> [system, run id, at]"),
+    sa.Column("run_id", sa.String(64), nullable=False),
+    sa.Column("created_at", Stamp, nullable=False),
+    sa.Column("updated_at", Stamp, nullable=False),
+    sa.UniqueConstraint("entity", "key", name="uq_golden_entity_key"),
+)
+
+xref = sa.Table(
+    "xref",
+    metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    sa.Column("entity", sa.String(32), nullable=False),
+    sa.Column("key", sa.String(255), nullable=False),
+    sa.Column("system", sa.String(64), nullable=False),
+    sa.Column("system_id", sa.String(255), nullable=False),
+    sa.Column("source_hash", sa.String(32), comment="hash of the last raw record ingested from the system"),
+    sa.Column("updated_at", Stamp, nullable=False),
+    sa.UniqueConstraint("entity", "system", "key", name="uq_xref_key"),
+    sa.UniqueConstraint("entity", "system", "system_id", name="uq_xref_system_id"),
+)
+
+cursors = sa.Table(
+    "cursors",
+    metadata,
+    sa.Column("system", sa.String(64), primary_key=True),
+    sa.Column("entity", sa.String(32), primary_key=True),
+    sa.Column("value", sa.Text),
+    sa.Column("updated_at", Stamp, nullable=False),
+)
+
+deliveries = sa.Table(
+    "deliveries",
+    metadata,
+    sa.Column("entity", sa.String(32), primary_key=True),
+    sa.Column("key", sa.String(255), primary_key=True),
+    sa.Column("target", sa.String(64), primary_key=True),
+    sa.Column("hash", sa.String(32), nullable=False, comment="golden hash delivered"),
+    sa.Column("payload_hash", sa.String(32), nullable=False, comment="hash of the target-shaped payload"),
+    sa.Column("system_id", sa.String(255)),
+    sa.Column("run_id", sa.String(64), nullable=False),
+    sa.Column("at", Stamp, nullable=False),
+)
+
+failures = sa.Table(
+    "failures",
+    metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    sa.Column("fingerprint", sa.String(40), nullable=False, unique=True),
+    sa.Column("run_id", sa.String(64), nullable=False),
+    sa.Column("entity", sa.String(32), nullable=False),
+    sa.Column("key", sa.String(255)),
+    sa.Column("system", sa.String(64), nullable=False),
+    sa.Column("stage", sa.String(16), nullable=False),
+    sa.Column("rule", sa.String(128)),
+    sa.Column("field", sa.String(128)),
+    sa.Column("message", sa.Text, nullable=False),
+    sa.Column("raw", sa.Text, comment="raw payload as received, JSON or text"),
+    sa.Column("retriable", sa.Boolean, nullable=False, default=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("first_seen", Stamp, nullable=False),
+    sa.Column("last_seen", Stamp, nullable=False),
+    sa.Column("resolved_at", Stamp),
+    sa.Column("note", sa.Text),
+    sa.Index("ix_failures_entity_status", "entity", "status"),
+)
+
+audit_events = sa.Table(
+    "audit_events",
+    metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    sa.Column("run_id", sa.String(64), nullable=False),
+    sa.Column("at", Stamp, nullable=False),
+    sa.Column("entity", sa.String(32), nullable=False),
+    sa.Column("key", sa.String(255)),
+    sa.Column("system", sa.String(64), comment="system the change came from"),
+    sa.Column("target", sa.String(64), comment="system the change went to (deliveries)"),
+    sa.Column("action", sa.String(16), nullable=False),
+    sa.Column("changes", sa.Text, comment="field -> [before, after], or conflict/reject detail"),
+    sa.Column("mapping_version", sa.String(16)),
+    sa.Column("correlation", sa.Text, comment="order numbers, EDI control numbers, system ids"),
+    sa.Index("ix_audit_entity_key", "entity", "key"),
+    sa.Index("ix_audit_run", "run_id"),
+)
+
+sync_stats = sa.Table(
+    "sync_stats",
+    metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    sa.Column("run_id", sa.String(64), nullable=False),
+    sa.Column("entity", sa.String(32), nullable=False),
+    sa.Column("system", sa.String(64), nullable=False),
+    sa.Column("stage", sa.String(16), nullable=False),
+    *(
+        sa.Column(name, sa.Integer, nullable=False, default=0)
+        for name in ("read", "created", "updated", "unchanged", "rejected", "conflicts", "delivered")
+    ),
+    sa.Column("cursor", sa.Text),
+    sa.Column("started_at", Stamp, nullable=False),
+    sa.Column("finished_at", Stamp, nullable=False),
+    sa.Index("ix_sync_stats_run", "run_id"),
+)
+
+order_state = sa.Table(
+    "order_state",
+    metadata,
+    sa.Column("order_no", sa.String(64), primary_key=True),
+    sa.Column("state", sa.String(32), nullable=False),
+    sa.Column("data", sa.Text),
+    sa.Column("updated_at", Stamp, nullable=False),
+)
+
+edi_interchanges = sa.Table(
+    "edi_interchanges",
+    metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    sa.Column("partner", sa.String(64)),
+    sa.Column("direction", sa.String(8), nullable=False),
+    sa.Column("sender", sa.String(35), nullable=False),
+    sa.Column("receiver", sa.String(35), nullable=False),
+    sa.Column("control_number", sa.String(9), nullable=False),
+    sa.Column("status", sa.String(32), nullable=False),
+    sa.Column("file", sa.Text),
+    sa.Column("at", Stamp, nullable=False),
+    sa.UniqueConstraint("direction", "sender", "control_number", name="uq_edi_interchange"),
+)
+
+control_numbers = sa.Table(
+    "control_numbers",
+    metadata,
+    sa.Column("partner", sa.String(64), primary_key=True),
+    sa.Column("kind", sa.String(8), primary_key=True, comment="ISA, GS or ST"),
+    sa.Column("value", sa.BigInteger, nullable=False),
+)
