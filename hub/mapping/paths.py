@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 Parts = tuple[str, ...]
@@ -29,7 +30,7 @@ def get(record: Any, parts: Parts) -> Any:
 def put(record: dict[str, Any], parts: Parts, value: Any) -> None:
     """Set a value, creating dicts (and lists for digit parts) on the way."""
     node: Any = record
-    for here, nxt in zip(parts, parts[1:], strict=False):
+    for here, nxt in itertools.pairwise(parts):
         child_default: Any = [] if nxt.isdigit() else {}
         if isinstance(node, list):
             index = int(here)
