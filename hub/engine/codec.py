@@ -29,6 +29,11 @@ def dumps(value: Any) -> str:
     return orjson.dumps(value, default=_default, option=_OPTS).decode()
 
 
+def dumps_pretty(value: Any) -> str:
+    """Indented JSON for people and for `--format json` output."""
+    return orjson.dumps(value, default=_default, option=_OPTS | orjson.OPT_INDENT_2).decode()
+
+
 def dumpb(value: Any) -> bytes:
     return orjson.dumps(value, default=_default, option=_OPTS)
 

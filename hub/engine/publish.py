@@ -61,7 +61,7 @@ class Publisher:
         after = 0
         while True:
             with self.store.begin() as conn:
-                rows = self.repo.pending_deliveries(
+                rows, next_after = self.repo.pending_deliveries(
                     conn, self.mapping.entity, self.target, after, self.batch_size
                 )
             if not rows:
@@ -77,8 +77,8 @@ class Publisher:
                     row.key, "update" if exists else "create", row.system_id, payload, payload_hash, row.hash
                 )
                 (ledger_only if payload_hash == row.payload_hash else writes).append(planned)
-            yield _Page(writes, ledger_only, rows[-1].id)
-            after = rows[-1].id
+            yield _Page(writes, ledger_only, next_after)
+            after = next_after
 
     def plan(self) -> list[PlannedWrite]:
         """Everything the next run would write, without writing anything."""

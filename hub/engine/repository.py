@@ -41,6 +41,17 @@ class GoldenRow:
     created_at: datetime | None = None
 
 
+@dataclass(frozen=True)
+class PendingDelivery:
+    id: int
+    key: str
+    data: str
+    hash: str
+    delivered_hash: str | None
+    payload_hash: str | None
+    system_id: str | None
+
+
 @dataclass
 class FailureRecord:
     run_id: str
@@ -225,28 +236,56 @@ class Repository:
     # -- deliveries ----------------------------------------------------------------------------------
     def pending_deliveries(
         self, conn: Connection, entity: str, target: str, after_id: int, limit: int
-    ) -> list[Any]:
-        """Golden records whose content differs from what ``target`` last received (keyset-paged)."""
-        g, d, x = golden_records, deliveries, xref
-        j = g.outerjoin(
-            d, sa.and_(d.c.entity == g.c.entity, d.c.key == g.c.key, d.c.target == target)
-        ).outerjoin(x, sa.and_(x.c.entity == g.c.entity, x.c.key == g.c.key, x.c.system == target))
-        query = (
-            sa.select(
-                g.c.id,
-                g.c.key,
-                g.c.data,
-                g.c.hash,
-                d.c.hash.label("delivered_hash"),
-                d.c.payload_hash,
-                sa.func.coalesce(x.c.system_id, d.c.system_id).label("system_id"),
-            )
-            .select_from(j)
-            .where(g.c.entity == entity, g.c.id > after_id, sa.or_(d.c.hash.is_(None), d.c.hash != g.c.hash))
-            .order_by(g.c.id)
-            .limit(limit)
-        )
-        return list(conn.execute(query))
+    ) -> tuple[list[PendingDelivery], int]:
+        """Golden records whose content differs from what ``target`` last received, keyset-paged by id.
+
+        Scans (id, key, hash) in id order and looks the ledger up by primary key, so the cost does not
+        depend on the planner's statistics of freshly filled tables. Returns the rows and the id to
+        continue after.
+        """
+        g, d = golden_records, deliveries
+        scan = max(limit, 2000)
+        while True:
+            page = conn.execute(
+                sa.select(g.c.id, g.c.key, g.c.hash)
+                .where(g.c.entity == entity, g.c.id > after_id)
+                .order_by(g.c.id)
+                .limit(scan)
+            ).all()
+            if not page:
+                return [], after_id
+            ledger: dict[str, Any] = {}
+            for chunk in _chunks([r.key for r in page]):
+                for r in conn.execute(
+                    sa.select(d.c.key, d.c.hash, d.c.payload_hash, d.c.system_id).where(
+                        d.c.entity == entity, d.c.target == target, d.c.key.in_(chunk)
+                    )
+                ):
+                    ledger[r.key] = r
+            wanted = [r for r in page if r.key not in ledger or ledger[r.key].hash != r.hash][:limit]
+            if not wanted:
+                after_id = page[-1].id
+                continue
+            data: dict[int, str] = {}
+            for chunk in _chunks([r.id for r in wanted]):
+                data.update(conn.execute(sa.select(g.c.id, g.c.data).where(g.c.id.in_(chunk))).tuples().all())
+            ids = self.xref_by_keys(conn, entity, target, [r.key for r in wanted])
+            rows = []
+            for r in wanted:
+                done = ledger.get(r.key)
+                system_id = ids[r.key][0] if r.key in ids else (done.system_id if done else None)
+                rows.append(
+                    PendingDelivery(
+                        r.id,
+                        r.key,
+                        data[r.id],
+                        r.hash,
+                        done.hash if done else None,
+                        done.payload_hash if done else None,
+                        system_id,
+                    )
+                )
+            return rows, wanted[-1].id
 
     def upsert_deliveries(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
         self.store.upsert(conn, deliveries, rows, ["entity", "key", "target"])

@@ -1,6 +1,7 @@
 """Runs a whole entity: every source in creator-first order, then every target.
 
-Blocking rules (``blocking: true`` in the mapping) with failures in this run hold publishing back.
+Blocking rules (``blocking: true`` in the mapping) with open failures hold publishing back until the
+records are fixed or ignored; the Dagster asset checks apply the same test.
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ from hub.store.schema import failures
 ENTITY_ORDER: tuple[str, ...] = tuple(ENTITIES)  # referenced entities (customer, product) come first
 
 
-def blocking_failures(store: Store, mapping: EntityMapping, run_id: str) -> int:
-    """Failures of blocking rules recorded by this run."""
+def blocking_failures(store: Store, mapping: EntityMapping) -> int:
+    """Open failures of the entity's blocking rules."""
     blocking = [r.id for r in mapping.rules if r.blocking]
     if not blocking:
         return 0
@@ -33,7 +34,6 @@ def blocking_failures(store: Store, mapping: EntityMapping, run_id: str) -> int:
                 .select_from(failures)
                 .where(
                     failures.c.entity == mapping.entity,
-                    failures.c.run_id == run_id,
                     failures.c.rule.in_(blocking),
                     failures.c.status == "open",
                 )
@@ -56,7 +56,7 @@ def sync_entity(
         Ingestor(store, mapping, source, connectors[source], run_id, batch_size).run(full=full)
         for source in mapping.sources
     ]
-    if publish and blocking_failures(store, mapping, run_id) == 0:
+    if publish and blocking_failures(store, mapping) == 0:
         results += [
             Publisher(store, mapping, target, connectors[target], run_id, batch_size).run()
             for target in mapping.targets

@@ -48,6 +48,7 @@ class EntityMapping:
     systems: dict[str, SystemMapping]
     rules: list[RuleSpec]
     rule_lines: dict[str, int] = field(default_factory=dict)
+    description: str | None = None
 
     def owner_of(self, top_field: str) -> str:
         return self.field_owners.get(top_field, self.default_owner)
@@ -169,6 +170,7 @@ def load_mapping_file(file: Path, known_systems: set[str] | None = None) -> Enti
         systems=systems,
         rules=list(spec.rules),
         rule_lines=rule_lines,
+        description=spec.description,
     )
 
 

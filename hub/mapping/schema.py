@@ -79,6 +79,8 @@ class RuleSpec(Strict):
         arg = needed.get(self.kind)
         if arg and getattr(self, arg) is None:
             raise ValueError(f"rule kind '{self.kind}' needs '{arg}'")
+        if self.blocking and self.severity != "error":
+            raise ValueError("only error rules can be blocking")
         if self.kind == "range" and self.min is None and self.max is None:
             raise ValueError("rule kind 'range' needs 'min' or 'max'")
         return self

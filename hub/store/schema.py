@@ -23,6 +23,7 @@ golden_records = sa.Table(
     sa.Column("created_at", Stamp, nullable=False),
     sa.Column("updated_at", Stamp, nullable=False),
     sa.UniqueConstraint("entity", "key", name="uq_golden_entity_key"),
+    sa.Index("ix_golden_entity_id", "entity", "id"),  # keyset paging of one entity
 )
 
 xref = sa.Table(

@@ -137,6 +137,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("entity", "key", name="uq_golden_entity_key"),
     )
+    op.create_index("ix_golden_entity_id", "golden_records", ["entity", "id"], unique=False)
     op.create_table(
         "order_state",
         sa.Column("order_no", sa.String(length=64), nullable=False),
@@ -200,6 +201,7 @@ def downgrade() -> None:
 
     op.drop_table("sync_stats")
     op.drop_table("order_state")
+    op.drop_index("ix_golden_entity_id", table_name="golden_records")
     op.drop_table("golden_records")
     with op.batch_alter_table("failures", schema=None) as batch_op:
         batch_op.drop_index("ix_failures_entity_status")

@@ -1,0 +1,230 @@
+"""The `hub` command. Exit codes: 0 ok, 1 findings (rejected records, invalid files), 2 usage or configuration."""
+
+from __future__ import annotations
+
+import sys
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from hub.config import HubConfig, load_config
+from hub.errors import ConfigError, HubError
+from hub.mapping import MappingSet, load_mappings
+from hub.reports.failures import list_failures, run_summary
+from hub.reports.render import render
+from hub.store import Store
+
+app = typer.Typer(
+    help="Commerce integration hub: sync, inspect and repair records across systems.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+mappings_app = typer.Typer(help="Mapping files: check them.", no_args_is_help=True)
+app.add_typer(mappings_app, name="mappings")
+err = Console(stderr=True)
+
+
+class Fmt(StrEnum):
+    table = "table"
+    json = "json"
+
+
+class ListFmt(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+class Status(StrEnum):
+    open = "open"
+    retrying = "retrying"
+    resolved = "resolved"
+    ignored = "ignored"
+
+
+ConfigOpt = Annotated[
+    Path | None, typer.Option("--config", "-c", help="hub.yaml to use (default: $HUB_CONFIG or ./hub.yaml).")
+]
+
+SUMMARY_COLUMNS = (
+    "entity",
+    "system",
+    "stage",
+    "read",
+    "created",
+    "updated",
+    "unchanged",
+    "rejected",
+    "conflicts",
+    "delivered",
+)
+
+
+def _load(config: Path | None) -> tuple[HubConfig, MappingSet]:
+    cfg = load_config(config)
+    return cfg, load_mappings(cfg.mappings_dir, cfg.systems)
+
+
+def _entities(name: str, mappings: MappingSet) -> list[str]:
+    from hub.engine import ENTITY_ORDER
+
+    if name == "all":
+        return [e for e in ENTITY_ORDER if e in mappings]
+    if name not in mappings:
+        raise ConfigError(f"no mapping for entity '{name}' (have: {', '.join(sorted(mappings))}, all)")
+    return [name]
+
+
+@app.command()
+def sync(
+    entity: Annotated[str, typer.Argument(help="Entity to sync (product, customer, ...) or 'all'.")],
+    fmt: Annotated[Fmt, typer.Option("--format", "-f", help="Output format.")] = Fmt.table,
+    full: Annotated[bool, typer.Option(help="Ignore cursors and read everything again.")] = False,
+    publish: Annotated[bool, typer.Option(help="Publish to target systems after ingesting.")] = True,
+    batch_size: Annotated[int | None, typer.Option(help="Records per batch (default from hub.yaml).")] = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Ingest ENTITY from its source systems and publish it to its targets, without Dagster.
+
+    JSON output: a list of {entity, system, stage, read, created, updated, unchanged, rejected,
+    conflicts, delivered}. Exit code 1 when any record was rejected.
+    """
+    from connectors import build_connector
+    from hub.engine import sync_entity
+
+    cfg, mappings = _load(config)
+    store = Store(cfg.database_url)
+    run_id = f"cli-{uuid.uuid4().hex[:12]}"
+    connectors: dict[str, Any] = {}
+    rows: list[dict[str, Any]] = []
+    for name in _entities(entity, mappings):
+        mapping = mappings[name]
+        for system in {*mapping.sources, *mapping.targets}:
+            if system not in connectors:
+                connectors[system] = build_connector(cfg, system)
+        for stats in sync_entity(
+            store,
+            mapping,
+            connectors,
+            run_id,
+            full=full,
+            publish=publish,
+            batch_size=batch_size or cfg.batch_size,
+        ):
+            rows.append(stats.to_dict())
+    render(rows, fmt.value, columns=SUMMARY_COLUMNS, title=f"sync {entity} (run {run_id})")
+    raise typer.Exit(1 if any(r["rejected"] for r in rows) else 0)
+
+
+@app.command()
+def failures(
+    entity: Annotated[str | None, typer.Option(help="Only this entity.")] = None,
+    system: Annotated[str | None, typer.Option(help="Only this system.")] = None,
+    status: Annotated[Status | None, typer.Option(help="Only this status.")] = None,
+    since: Annotated[
+        datetime | None, typer.Option(help="Only failures seen since this time (ISO 8601).")
+    ] = None,
+    fmt: Annotated[ListFmt, typer.Option("--format", "-f", help="Output format.")] = ListFmt.table,
+    raw: Annotated[bool, typer.Option(help="Include the raw payload (always in JSON).")] = False,
+    config: ConfigOpt = None,
+) -> None:
+    """List failed records: entity, key, system, stage, rule, field, message, status, attempts, first/last seen."""
+    cfg = load_config(config)
+    rows = list_failures(
+        Store(cfg.database_url),
+        entity=entity,
+        system=system,
+        status=status.value if status else None,
+        since=since,
+        with_raw=raw or fmt is ListFmt.json,
+    )
+    columns = (
+        None
+        if fmt is not ListFmt.table
+        else (
+            "id",
+            "entity",
+            "key",
+            "system",
+            "stage",
+            "rule",
+            "field",
+            "message",
+            "status",
+            "attempts",
+            "last_seen",
+        )
+    )
+    render(rows, fmt.value, columns=columns, title=f"{len(rows)} failed records")
+
+
+@mappings_app.command("check")
+def mappings_check(
+    fmt: Annotated[Fmt, typer.Option("--format", "-f", help="Output format.")] = Fmt.table,
+    config: ConfigOpt = None,
+) -> None:
+    """Load every mapping file and check it against the schema, the models and hub.yaml."""
+    cfg, mappings = _load(config)
+    rows = [
+        {
+            "entity": m.entity,
+            "file": str(m.file.relative_to(cfg.base_dir) if m.file.is_relative_to(cfg.base_dir) else m.file),
+            "version": m.version,
+            "sources": ", ".join(m.sources),
+            "targets": ", ".join(m.targets),
+            "rules": len(m.rules),
+            "status": "ok",
+        }
+        for m in mappings.values()
+    ]
+    render(rows, fmt.value, title=f"{len(rows)} mapping files are valid")
+
+
+@app.command()
+def demo(
+    reset: Annotated[bool, typer.Option(help="Start from an empty hub store.")] = False,
+    fmt: Annotated[Fmt, typer.Option("--format", "-f", help="Output format of the summary.")] = Fmt.table,
+    config: ConfigOpt = None,
+) -> None:
+    """Sync the embedded sample systems end to end through Dagster and print a per-entity, per-system summary."""
+    from pipelines.execute import run_sync
+
+    cfg = load_config(config)
+    if reset:
+        Store(cfg.database_url).drop_all()
+    run_id, success = run_sync(None, config_path=cfg.file)
+    store = Store(cfg.database_url)
+    render(run_summary(store, run_id), fmt.value, columns=SUMMARY_COLUMNS, title=f"Dagster run {run_id}")
+    if fmt is Fmt.table:
+        open_failures = len(list_failures(store, status="open"))
+        out = Console()
+        out.print(f"Hub store: {cfg.database_url}")
+        out.print(f"Outboxes: {cfg.path('var/outbox')}")
+        out.print(
+            f"{open_failures} open failed records: run [bold]hub failures[/bold] "
+            "(or --format json|csv) to see them with their reasons."
+        )
+        out.print("Dagster UI: [bold]make dagster-dev[/bold] (or dagster dev -w workspace.yaml).")
+    raise typer.Exit(0 if success else 1)
+
+
+def main() -> None:
+    """Console entry point: configuration errors exit 2 with file, line and key."""
+    try:
+        app()
+    except ConfigError as exc:
+        err.print(f"[red]configuration error:[/red] {exc}")
+        sys.exit(2)
+    except HubError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

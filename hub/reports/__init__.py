@@ -1,0 +1,1 @@
+"""Failed-record and run reports, rendered as tables, JSON or CSV."""
