@@ -28,7 +28,8 @@ lint: install
 	$(BIN)/ruff format --check .
 
 dagster-dev: install
-	$(BIN)/dagster dev -w workspace.yaml
+	mkdir -p var/dagster
+	DAGSTER_HOME=$(CURDIR)/var/dagster $(BIN)/dagster dev -w workspace.yaml
 
 clean:
 	rm -rf var .pytest_cache

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import uuid
 from datetime import datetime
@@ -193,14 +194,26 @@ def demo(
     config: ConfigOpt = None,
 ) -> None:
     """Sync the embedded sample systems end to end through Dagster and print a per-entity, per-system summary."""
+    import dagster as dg
+
     from pipelines.execute import run_sync
 
     cfg = load_config(config)
     if reset:
         Store(cfg.database_url).drop_all()
-    run_id, success = run_sync(None, config_path=cfg.file)
+    # Runs are kept under var/dagster, which `make dagster-dev` uses as DAGSTER_HOME: the UI shows them.
+    home = Path(os.environ.get("DAGSTER_HOME") or cfg.path("var/dagster"))
+    home.mkdir(parents=True, exist_ok=True)
+    instance = dg.DagsterInstance.local_temp(str(home))
+    run_id, success = run_sync(None, config_path=cfg.file, instance=instance)
+    from hub.engine import ENTITY_ORDER
+
     store = Store(cfg.database_url)
-    render(run_summary(store, run_id), fmt.value, columns=SUMMARY_COLUMNS, title=f"Dagster run {run_id}")
+    order = {name: i for i, name in enumerate(ENTITY_ORDER)}
+    rows = sorted(
+        run_summary(store, run_id), key=lambda r: (order.get(r["entity"], 99), r["stage"] != "ingest")
+    )
+    render(rows, fmt.value, columns=SUMMARY_COLUMNS, title=f"Dagster run {run_id}")
     if fmt is Fmt.table:
         open_failures = len(list_failures(store, status="open"))
         out = Console()

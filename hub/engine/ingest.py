@@ -16,7 +16,7 @@ from hub.engine.ports import Connector, ReadBatch
 from hub.engine.repository import FailureRecord, GoldenRow, Repository
 from hub.engine.stats import SyncStats, utcnow
 from hub.errors import RecordRejected
-from hub.mapping import EntityMapping, paths
+from hub.mapping import EntityMapping
 from hub.store import Store
 from hub.validation import evaluate
 
@@ -270,19 +270,16 @@ class Ingestor:
         return items
 
     def _key_of_raw(self, raw: Any) -> str | None:
-        """Best-effort key of a record that failed translation, so ops can find it."""
+        """Key of a record that failed translation (key fields only, transforms applied), so ops can find
+        it and its failure is resolved once the record goes through."""
         if not isinstance(raw, dict):
             return None
-        parts = []
-        for name in self.mapping.spec.key_fields:
-            fields = [f for f in self.translator.fields if f.canonical == name and f.system_parts]
-            value = None
-            if fields:
-                value = paths.get(raw, fields[0].system_parts or ())
-            if value in (None, ""):
-                return None
-            parts.append(str(value).strip())
-        return "@".join(parts)
+        try:
+            return self.mapping.spec.key_of(
+                self.translator.to_canonical(raw, only=self.mapping.spec.key_fields)
+            )
+        except RecordRejected:
+            return None
 
     @staticmethod
     def _latest_per_key(items: list[_Item], stats: SyncStats) -> list[_Item]:

@@ -46,11 +46,15 @@ class Translator:
         value = paths.get(raw, self.id_parts)
         return None if value is None else str(value)
 
-    def to_canonical(self, raw: dict[str, Any]) -> dict[str, Any]:
-        """Canonical record with only the fields this system supplies; missing values are absent."""
+    def to_canonical(self, raw: dict[str, Any], only: tuple[str, ...] | None = None) -> dict[str, Any]:
+        """Canonical record with only the fields this system supplies; missing values are absent.
+
+        ``only`` limits translation to those canonical fields (e.g. the natural key).
+        """
         if not isinstance(raw, dict):
             raise RecordRejected("record is not an object", stage="translate", raw=raw)
-        return _inbound(self.fields, raw)
+        fields = self.fields if only is None else tuple(f for f in self.fields if f.top in only)
+        return _inbound(fields, raw)
 
     def from_canonical(self, record: dict[str, Any], omit: frozenset[str] = frozenset()) -> dict[str, Any]:
         """The system's shape of a canonical record; top-level fields in ``omit`` are left out."""
