@@ -57,6 +57,8 @@ class Ingestor:
         self.repo = Repository(store)
         self.sysmap = mapping.systems[system]
         self.translator = self.sysmap.translator
+        # a source that is also a target: the fields it receives from the hub (those it does not own)
+        self.target_omit = mapping.owned_by(system) if self.sysmap.write else None
         self.model = mapping.spec.model
         self.unique_rules = [r for r in mapping.rules if r.kind == "unique"]
         self.record_rules = [r for r in mapping.rules if r.kind != "unique"]
@@ -103,6 +105,7 @@ class Ingestor:
             taken = self.repo.xref_by_system_ids(conn, entity, system, [i.system_id for i in items])
             golden = self.repo.golden_by_keys(conn, entity, keys)
             xref_rows: dict[str, dict[str, Any]] = {}
+            ledger: dict[str, dict[str, Any]] = {}
             audit: list[dict[str, Any]] = []
             pending: list[tuple[_Item, GoldenRow | None, Any]] = []
             for item in items:
@@ -144,6 +147,7 @@ class Ingestor:
                 if row is not None and new_hash == row.hash:
                     stats.unchanged += 1
                     xref_rows[item.key] = self._xref(item, now)
+                    self._note_target_state(ledger, item, row.data, row.hash, now)
                     continue
                 pending.append((item, row, outcome))
 
@@ -216,6 +220,7 @@ class Ingestor:
                     )
                 )
                 xref_rows[item.key] = self._xref(item, now)
+                self._note_target_state(ledger, item, outcome.candidate, data_hash, now)
                 merged_keys.append(item.key)
 
             self.repo.resolve_failures(
@@ -223,6 +228,7 @@ class Ingestor:
             )
             self.repo.upsert_golden(conn, _dedupe(golden_rows))
             self.repo.upsert_xref(conn, list(xref_rows.values()))
+            self.repo.upsert_deliveries(conn, list(ledger.values()))
             self.repo.add_audit(conn, audit)
             self.repo.record_failures(conn, fails, now)
             self.repo.set_cursor(conn, system, entity, batch.cursor, now)
@@ -268,6 +274,35 @@ class Ingestor:
             system_id = self.translator.system_id(raw) or key
             items.append(_Item(raw, key, system_id, codec.content_hash([version, raw]), incoming))
         return items
+
+    def _note_target_state(
+        self,
+        ledger: dict[str, dict[str, Any]],
+        item: _Item,
+        golden: dict[str, Any],
+        golden_hash: str,
+        at: Any,
+    ) -> None:
+        """When the source is also a target, what it just sent is what it has: record that in the ledger.
+
+        If its record already matches the golden record in the fields it receives, publishing skips it
+        (no echo of what was just read); if not (a conflict on a field it does not own), the ledger is
+        marked stale so the next publish sets the owner's value back.
+        """
+        if self.target_omit is None:
+            return
+        has = codec.content_hash(self.translator.from_canonical(item.incoming, self.target_omit))
+        wants = codec.content_hash(self.translator.from_canonical(golden, self.target_omit))
+        ledger[item.key] = {
+            "entity": self.mapping.entity,
+            "key": item.key,
+            "target": self.system,
+            "hash": golden_hash if has == wants else "",
+            "payload_hash": has,
+            "system_id": item.system_id,
+            "run_id": self.run_id,
+            "at": at,
+        }
 
     def _key_of_raw(self, raw: Any) -> str | None:
         """Key of a record that failed translation (key fields only, transforms applied), so ops can find
