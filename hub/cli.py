@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 
 from hub.config import HubConfig, load_config
+from hub.engine.stats import SyncStats
 from hub.errors import ConfigError, HubError
 from hub.mapping import MappingSet, load_mappings
 from hub.reports.failures import list_failures, run_summary
@@ -53,18 +54,7 @@ ConfigOpt = Annotated[
     Path | None, typer.Option("--config", "-c", help="hub.yaml to use (default: $HUB_CONFIG or ./hub.yaml).")
 ]
 
-SUMMARY_COLUMNS = (
-    "entity",
-    "system",
-    "stage",
-    "read",
-    "created",
-    "updated",
-    "unchanged",
-    "rejected",
-    "conflicts",
-    "delivered",
-)
+SUMMARY_COLUMNS = SyncStats.FIELDS
 
 
 def _load(config: Path | None) -> tuple[HubConfig, MappingSet]:

@@ -28,11 +28,12 @@ class SyncStats:
     finished_at: datetime | None = None
 
     COUNTS = ("read", "created", "updated", "unchanged", "rejected", "conflicts", "delivered")
+    FIELDS = ("entity", "system", "stage", *COUNTS)  # the stable JSON shape of a summary row
 
     def to_dict(self) -> dict[str, Any]:
         """The stable JSON shape: {entity, system, stage, read, created, ..., delivered}."""
         data = asdict(self)
-        return {k: data[k] for k in ("entity", "system", "stage", *self.COUNTS)}
+        return {k: data[k] for k in self.FIELDS}
 
     @property
     def duration_s(self) -> float:

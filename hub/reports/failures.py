@@ -7,6 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from hub.engine.stats import SyncStats
 from hub.store import Store
 from hub.store.schema import failures, sync_stats
 
@@ -59,24 +60,7 @@ def run_summary(store: Store, run_id: str) -> list[dict[str, Any]]:
     t = sync_stats
     with store.begin() as conn:
         rows = conn.execute(sa.select(t).where(t.c.run_id == run_id).order_by(t.c.id)).mappings().all()
-    return [
-        {
-            c: row[c]
-            for c in (
-                "entity",
-                "system",
-                "stage",
-                "read",
-                "created",
-                "updated",
-                "unchanged",
-                "rejected",
-                "conflicts",
-                "delivered",
-            )
-        }
-        for row in rows
-    ]
+    return [{c: row[c] for c in SyncStats.FIELDS} for row in rows]
 
 
 def _plain(value: Any) -> Any:
