@@ -4,6 +4,7 @@
 - ``FatalError``: stop the run; retrying will not help until someone changes something.
 - ``ConfigError``: a bad configuration or mapping file; names file, line and key. Fatal, exit code 2.
 - ``RecordRejected``: one record is bad; quarantine it and carry on with the rest.
+- ``RemoteRejected``: a system refused one write for good (4xx); that record fails, the run goes on.
 """
 
 from __future__ import annotations
@@ -21,6 +22,14 @@ class RetriableError(HubError):
     def __init__(self, message: str, *, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class RemoteRejected(HubError):
+    """A system refused one request for good (a 4xx other than 429): fail that record, not the run."""
+
+    def __init__(self, message: str, *, status: int | None = None, body: str | None = None) -> None:
+        super().__init__(message)
+        self.status, self.body = status, body
 
 
 class FatalError(HubError):

@@ -70,7 +70,8 @@ class Ingestor:
         stats.cursor = cursor
         for batch in self.connector.read(self.mapping.entity, cursor, self.batch_size):
             self._ingest_batch(batch, stats)
-            stats.cursor = batch.cursor
+            if batch.cursor is not None:
+                stats.cursor = batch.cursor
         stats.finished_at = utcnow()
         with self.store.begin() as conn:
             self.repo.add_stats(conn, self.run_id, stats)
@@ -231,7 +232,8 @@ class Ingestor:
             self.repo.upsert_deliveries(conn, list(ledger.values()))
             self.repo.add_audit(conn, audit)
             self.repo.record_failures(conn, fails, now)
-            self.repo.set_cursor(conn, system, entity, batch.cursor, now)
+            if batch.cursor is not None:
+                self.repo.set_cursor(conn, system, entity, batch.cursor, now)
 
     def _translate(self, records: list[dict[str, Any]], fails: list[FailureRecord]) -> list[_Item]:
         items: list[_Item] = []

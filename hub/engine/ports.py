@@ -18,7 +18,11 @@ class ReadError:
 
 @dataclass
 class ReadBatch:
-    """A batch of raw records and the cursor to store once the batch is committed."""
+    """A batch of raw records and the cursor to store once the batch is committed.
+
+    ``cursor=None`` keeps the cursor saved before (a page of a read whose order does not let the
+    cursor advance until the last page).
+    """
 
     records: list[dict[str, Any]]
     cursor: str | None
