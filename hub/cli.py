@@ -6,17 +6,25 @@ import os
 import sys
 import uuid
 from datetime import datetime
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 
-from hub.config import HubConfig, load_config
-from hub.engine.stats import SyncStats
+from hub.cli_common import (
+    SUMMARY_COLUMNS,
+    ConfigOpt,
+    Fmt,
+    ListFmt,
+    Status,
+    connectors_for,
+    entities,
+    load_all,
+)
+from hub.cli_ops import register as register_ops
+from hub.config import load_config
 from hub.errors import ConfigError, HubError
-from hub.mapping import MappingSet, load_mappings
 from hub.reports.failures import list_failures, run_summary
 from hub.reports.render import render
 from hub.store import Store
@@ -29,47 +37,8 @@ app = typer.Typer(
 )
 mappings_app = typer.Typer(help="Mapping files: check them.", no_args_is_help=True)
 app.add_typer(mappings_app, name="mappings")
+register_ops(app)
 err = Console(stderr=True)
-
-
-class Fmt(StrEnum):
-    table = "table"
-    json = "json"
-
-
-class ListFmt(StrEnum):
-    table = "table"
-    json = "json"
-    csv = "csv"
-
-
-class Status(StrEnum):
-    open = "open"
-    retrying = "retrying"
-    resolved = "resolved"
-    ignored = "ignored"
-
-
-ConfigOpt = Annotated[
-    Path | None, typer.Option("--config", "-c", help="hub.yaml to use (default: $HUB_CONFIG or ./hub.yaml).")
-]
-
-SUMMARY_COLUMNS = SyncStats.FIELDS
-
-
-def _load(config: Path | None) -> tuple[HubConfig, MappingSet]:
-    cfg = load_config(config)
-    return cfg, load_mappings(cfg.mappings_dir, cfg.systems)
-
-
-def _entities(name: str, mappings: MappingSet) -> list[str]:
-    from hub.engine import ENTITY_ORDER
-
-    if name == "all":
-        return [e for e in ENTITY_ORDER if e in mappings]
-    if name not in mappings:
-        raise ConfigError(f"no mapping for entity '{name}' (have: {', '.join(sorted(mappings))}, all)")
-    return [name]
 
 
 @app.command()
@@ -86,19 +55,16 @@ def sync(
     JSON output: a list of {entity, system, stage, read, created, updated, unchanged, rejected,
     conflicts, delivered}. Exit code 1 when any record was rejected.
     """
-    from connectors import build_connector
     from hub.engine import sync_entity
 
-    cfg, mappings = _load(config)
+    cfg, mappings = load_all(config)
     store = Store(cfg.database_url)
     run_id = f"cli-{uuid.uuid4().hex[:12]}"
-    connectors: dict[str, Any] = {}
+    names = entities(entity, mappings)
+    connectors = connectors_for(cfg, [mappings[n] for n in names])
     rows: list[dict[str, Any]] = []
-    for name in _entities(entity, mappings):
+    for name in names:
         mapping = mappings[name]
-        for system in {*mapping.sources, *mapping.targets}:
-            if system not in connectors:
-                connectors[system] = build_connector(cfg, system)
         for stats in sync_entity(
             store,
             mapping,
@@ -161,7 +127,7 @@ def mappings_check(
     config: ConfigOpt = None,
 ) -> None:
     """Load every mapping file and check it against the schema, the models and hub.yaml."""
-    cfg, mappings = _load(config)
+    cfg, mappings = load_all(config)
     rows = [
         {
             "entity": m.entity,

@@ -165,8 +165,13 @@ def test_rejected_record_is_quarantined_with_raw_payload_and_not_lost(
 
 
 def test_non_owner_fills_an_empty_field_until_the_owner_sets_it(
-    store: Store, product_mapping: Any, systems: Any
+    store: Store, tmp_path: Path, systems: Any
 ) -> None:
+    text = (ROOT / "mappings" / "product.yaml").read_text()
+    folder = tmp_path / "maps"
+    folder.mkdir()
+    (folder / "product.yaml").write_text(text.replace("{path: description, direction: out}", "description"))
+    product_mapping = load_mappings(folder)["product"]
     systems["pim"].records["product"] = [pim_product("SKU-1")]  # no description
     erp = erp_product("SKU-1")
     erp["description"] = "From the ERP"

@@ -58,7 +58,9 @@ class Ingestor:
         self.sysmap = mapping.systems[system]
         self.translator = self.sysmap.translator
         # a source that is also a target: the fields it receives from the hub (those it does not own)
-        self.target_omit = mapping.owned_by(system) if self.sysmap.write else None
+        # (only fields it also sends can be compared: what it does not send, the hub cannot see)
+        unseen = frozenset(mapping.spec.model.model_fields) - self.translator.supplied
+        self.target_omit = mapping.owned_by(system) | unseen if self.sysmap.write else None
         self.model = mapping.spec.model
         self.unique_rules = [r for r in mapping.rules if r.kind == "unique"]
         self.record_rules = [r for r in mapping.rules if r.kind != "unique"]
@@ -293,7 +295,8 @@ class Ingestor:
         """
         if self.target_omit is None:
             return
-        has = codec.content_hash(self.translator.from_canonical(item.incoming, self.target_omit))
+        payload = self.translator.from_canonical(item.incoming, self.target_omit)
+        has = codec.content_hash(payload)
         wants = codec.content_hash(self.translator.from_canonical(golden, self.target_omit))
         ledger[item.key] = {
             "entity": self.mapping.entity,
@@ -301,6 +304,7 @@ class Ingestor:
             "target": self.system,
             "hash": golden_hash if has == wants else "",
             "payload_hash": has,
+            "payload": codec.dumps(payload),
             "system_id": item.system_id,
             "run_id": self.run_id,
             "at": at,

@@ -8,7 +8,7 @@ natural key, so a write repeated after a crash updates instead of duplicating.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from hub.engine import codec
@@ -29,7 +29,31 @@ class PlannedWrite:
     payload: dict[str, Any]
     payload_hash: str
     golden_hash: str
-    changes: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+    before: dict[str, Any] | None = None  # the payload the target last received, when known
+
+    def changes(self) -> dict[str, tuple[Any, Any]]:
+        """Field by field (dot paths in the target's shape): before -> after."""
+        old, new = flatten(self.before or {}), flatten(self.payload)
+        return {
+            k: (old.get(k), new.get(k)) for k in sorted(old.keys() | new.keys()) if old.get(k) != new.get(k)
+        }
+
+
+def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
+    """Nested dicts and lists as ``a.b.0.c`` paths."""
+    if isinstance(value, dict):
+        items = value.items()
+    elif isinstance(value, list):
+        items = ((str(i), v) for i, v in enumerate(value))
+    else:
+        return {prefix[:-1]: value} if prefix else {"": value}
+    out: dict[str, Any] = {}
+    for key, item in items:
+        if isinstance(item, (dict, list)) and item:
+            out.update(flatten(item, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = item
+    return out
 
 
 @dataclass
@@ -73,8 +97,15 @@ class Publisher:
                 # The target is the system of record for the fields it owns: updates never echo them back.
                 payload = self.translator.from_canonical(data, self.owned if exists else frozenset())
                 payload_hash = codec.content_hash(payload)
+                before = codec.loads(row.payload) if row.payload else None
                 planned = PlannedWrite(
-                    row.key, "update" if exists else "create", row.system_id, payload, payload_hash, row.hash
+                    row.key,
+                    "update" if exists else "create",
+                    row.system_id,
+                    payload,
+                    payload_hash,
+                    row.hash,
+                    before,
                 )
                 (ledger_only if payload_hash == row.payload_hash else writes).append(planned)
             yield _Page(writes, ledger_only, next_after)
@@ -189,6 +220,7 @@ class Publisher:
             "target": self.target,
             "hash": w.golden_hash,
             "payload_hash": w.payload_hash,
+            "payload": codec.dumps(w.payload),
             "system_id": system_id,
             "run_id": self.run_id,
             "at": at,

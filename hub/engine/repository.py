@@ -50,6 +50,7 @@ class PendingDelivery:
     delivered_hash: str | None
     payload_hash: str | None
     system_id: str | None
+    payload: str | None = None  # what the target last received
 
 
 @dataclass
@@ -257,7 +258,7 @@ class Repository:
             ledger: dict[str, Any] = {}
             for chunk in _chunks([r.key for r in page]):
                 for r in conn.execute(
-                    sa.select(d.c.key, d.c.hash, d.c.payload_hash, d.c.system_id).where(
+                    sa.select(d.c.key, d.c.hash, d.c.payload_hash, d.c.system_id, d.c.payload).where(
                         d.c.entity == entity, d.c.target == target, d.c.key.in_(chunk)
                     )
                 ):
@@ -283,6 +284,7 @@ class Repository:
                         done.hash if done else None,
                         done.payload_hash if done else None,
                         system_id,
+                        done.payload if done else None,
                     )
                 )
             return rows, wanted[-1].id

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from hub.engine import codec
@@ -49,4 +50,4 @@ def _cell(value: Any) -> str:
         return ""
     if isinstance(value, str) and len(value) > 19 and value[10:11] == "T" and value[:4].isdigit():
         return value[:19].replace("T", " ")  # ISO timestamps, to the second
-    return str(value)
+    return escape(str(value))  # data is never rich markup: '[x]' must print as is

@@ -57,6 +57,7 @@ deliveries = sa.Table(
     sa.Column("target", sa.String(64), primary_key=True),
     sa.Column("hash", sa.String(32), nullable=False, comment="golden hash delivered"),
     sa.Column("payload_hash", sa.String(32), nullable=False, comment="hash of the target-shaped payload"),
+    sa.Column("payload", sa.Text, comment="payload as last delivered"),
     sa.Column("system_id", sa.String(255)),
     sa.Column("run_id", sa.String(64), nullable=False),
     sa.Column("at", Stamp, nullable=False),

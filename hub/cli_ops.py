@@ -1,0 +1,209 @@
+"""Operator commands: trace a record, preview a publish, replay or ignore failed records."""
+
+from __future__ import annotations
+
+import sys
+import uuid
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from hub.cli_common import ConfigOpt, Fmt, connectors_for, load_all
+from hub.config import load_config
+from hub.engine import codec
+from hub.errors import ConfigError
+from hub.reports.render import render
+from hub.store import Store
+
+out = Console(width=None if sys.stdout.isatty() else 200)
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(lineage)
+    app.command()(plan)
+    app.command()(retry)
+    app.command()(ignore)
+
+
+def lineage(
+    entity: Annotated[str, typer.Argument(help="Entity (product, customer, order, ...).")],
+    key: Annotated[str, typer.Argument(help="Natural key (SKU, account number, order number, ...).")],
+    fmt: Annotated[Fmt, typer.Option("--format", "-f", help="Output format.")] = Fmt.table,
+    config: ConfigOpt = None,
+) -> None:
+    """Where every field of a record came from, its id in every system, and its whole history."""
+    from hub.lineage import record_lineage
+
+    cfg = load_config(config)
+    found = record_lineage(Store(cfg.database_url), entity, key)
+    if found is None:
+        out.print(f"no {entity} '{key}' in the hub (no record, event or failure)")
+        raise typer.Exit(1)
+    if fmt is Fmt.json:
+        sys.stdout.write(codec.dumps_pretty(found) + "\n")
+        return
+    out.print(f"[bold]{entity} {key}[/bold]  version {found['version']}  hash {found['hash']}")
+    out.print("ids: " + ", ".join(f"{s}={i}" for s, i in sorted(found["ids"].items())))
+    render(
+        [{**f, "value": codec.dumps(f["value"])[:80]} for f in found["fields"]],
+        "table",
+        columns=("field", "value", "system", "run_id", "at"),
+        title="fields and their source",
+        console=out,
+    )
+    render(
+        [{**h, "changes": _summary(h["changes"])} for h in found["history"]],
+        "table",
+        columns=("at", "action", "system", "target", "changes", "run_id", "mapping_version"),
+        title="history",
+        console=out,
+    )
+    if found["failures"]:
+        render(
+            found["failures"],
+            "table",
+            columns=("id", "system", "stage", "rule", "message", "status", "attempts"),
+            title="failures",
+            console=out,
+        )
+    render(
+        found["deliveries"],
+        "table",
+        columns=("target", "system_id", "at", "up_to_date"),
+        title="deliveries",
+        console=out,
+    )
+
+
+def _summary(changes: Any, width: int = 140) -> str:
+    """One line per event: 'field: before -> after' for changes, the detail for conflicts and rejections."""
+    if not isinstance(changes, dict):
+        return codec.dumps(changes)[:width]
+    parts = []
+    for name, change in changes.items():
+        if isinstance(change, list) and len(change) == 2:
+            parts.append(f"{name}: {codec.dumps(change[0])[:30]} -> {codec.dumps(change[1])[:40]}")
+        elif isinstance(change, dict) and "kept" in change:
+            parts.append(
+                f"{name}: kept {codec.dumps(change['kept'])[:30]} over {codec.dumps(change['rejected'])[:30]}"
+            )
+        else:
+            parts.append(f"{name}: {codec.dumps(change)[:60]}")
+    text = "; ".join(parts)
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def plan(
+    entity: Annotated[str, typer.Argument(help="Entity to preview.")],
+    target: Annotated[str | None, typer.Option(help="Only this target system.")] = None,
+    fmt: Annotated[Fmt, typer.Option("--format", "-f", help="Output format.")] = Fmt.table,
+    config: ConfigOpt = None,
+) -> None:
+    """What the next publish would create and update, field by field (before -> after); writes nothing."""
+    from hub.engine import Publisher
+    from hub.engine.runner import blocking_failures
+
+    cfg, mappings = load_all(config)
+    if entity not in mappings:
+        raise ConfigError(f"no mapping for entity '{entity}'")
+    mapping = mappings[entity]
+    targets = [target] if target else mapping.targets
+    unknown = [t for t in targets if t not in mapping.targets]
+    if unknown:
+        raise ConfigError(
+            f"{', '.join(unknown)} is not a target of {entity} (targets: {', '.join(mapping.targets)})"
+        )
+    store = Store(cfg.database_url)
+    planned: list[dict[str, Any]] = []
+    for name in targets:
+        for w in Publisher(store, mapping, name, None, "plan").plan():
+            planned.append(
+                {
+                    "target": name,
+                    "key": w.key,
+                    "action": w.action,
+                    "system_id": w.system_id,
+                    "changes": {k: list(v) for k, v in w.changes().items()},
+                }
+            )
+    blocked = blocking_failures(store, mapping)
+    if fmt is Fmt.json:
+        sys.stdout.write(
+            codec.dumps_pretty({"entity": entity, "blocked_by_open_failures": blocked, "writes": planned})
+            + "\n"
+        )
+        return
+    rows = [
+        {
+            "target": p["target"],
+            "key": p["key"],
+            "action": p["action"],
+            "field": field,
+            "before": codec.dumps(before),
+            "after": codec.dumps(after),
+        }
+        for p in planned
+        for field, (before, after) in (p["changes"].items() or [("", (None, None))])
+    ]
+    render(
+        rows,
+        "table",
+        columns=("target", "key", "action", "field", "before", "after"),
+        title=f"{entity}: {len(planned)} records would be written",
+        console=out,
+    )
+    if blocked:
+        out.print(f"[yellow]publishing is held back: {blocked} open failures of blocking rules[/yellow]")
+
+
+def retry(
+    ids: Annotated[list[int] | None, typer.Argument(help="Failure ids (see `hub failures`).")] = None,
+    entity: Annotated[str | None, typer.Option(help="Every open failure of this entity.")] = None,
+    everything: Annotated[bool, typer.Option("--all", help="Every open failure.")] = False,
+    from_payload: Annotated[
+        bool, typer.Option(help="Re-translate the stored raw payloads instead of reading the source again.")
+    ] = False,
+    fmt: Annotated[Fmt, typer.Option("--format", "-f", help="Output format.")] = Fmt.table,
+    config: ConfigOpt = None,
+) -> None:
+    """Replay failed records after a fix (idempotent). Exit 1 when some are still failing."""
+    from hub.engine.replay import retry_failures
+
+    if not ids and not entity and not everything:
+        raise ConfigError("say which failures: IDS, --entity E or --all")
+    cfg, mappings = load_all(config)
+    selected = [mappings[entity]] if entity and entity in mappings else list(mappings.values())
+    outcome = retry_failures(
+        Store(cfg.database_url),
+        mappings,
+        connectors_for(cfg, selected),
+        f"retry-{uuid.uuid4().hex[:12]}",
+        ids=ids,
+        entity=entity,
+        everything=everything,
+        from_payload=from_payload,
+        batch_size=cfg.batch_size,
+    )
+    render(
+        [o.to_dict() for o in outcome],
+        fmt.value,
+        columns=("id", "entity", "key", "system", "stage", "rule", "status", "message"),
+        title=f"{sum(o.status == 'resolved' for o in outcome)} of {len(outcome)} resolved",
+        console=out,
+    )
+    raise typer.Exit(1 if any(o.status == "open" for o in outcome) else 0)
+
+
+def ignore(
+    failure_id: Annotated[int, typer.Argument(help="Failure id.")],
+    reason: Annotated[str, typer.Option(help="Why it may be ignored (kept with the failure).")],
+    config: ConfigOpt = None,
+) -> None:
+    """Mark a failure ignored: it stops blocking and alerting; the reason is kept."""
+    from hub.engine.replay import ignore_failure
+
+    cfg = load_config(config)
+    if not ignore_failure(Store(cfg.database_url), failure_id, reason):
+        raise ConfigError(f"no failure with id {failure_id}")
+    out.print(f"failure {failure_id} ignored: {reason}")
