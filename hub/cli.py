@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -25,7 +25,7 @@ from hub.cli_common import (
 from hub.cli_ops import register as register_ops
 from hub.config import load_config
 from hub.errors import ConfigError, HubError
-from hub.reports.failures import list_failures, run_summary
+from hub.reports.failures import FAILURE_TABLE_COLUMNS, list_failures, run_summary
 from hub.reports.render import render
 from hub.store import Store
 
@@ -88,7 +88,10 @@ def failures(
         datetime | None, typer.Option(help="Only failures seen since this time (ISO 8601).")
     ] = None,
     fmt: Annotated[ListFmt, typer.Option("--format", "-f", help="Output format.")] = ListFmt.table,
-    raw: Annotated[bool, typer.Option(help="Include the raw payload (always in JSON).")] = False,
+    raw: Annotated[bool, typer.Option(help="Include the raw payload (always in JSON and HTML).")] = False,
+    output: Annotated[
+        Path | None, typer.Option(help="HTML report file (default var/reports/failures.html).")
+    ] = None,
     config: ConfigOpt = None,
 ) -> None:
     """List failed records: entity, key, system, stage, rule, field, message, status, attempts, first/last seen."""
@@ -99,25 +102,20 @@ def failures(
         system=system,
         status=status.value if status else None,
         since=since,
-        with_raw=raw or fmt is ListFmt.json,
+        with_raw=raw or fmt in (ListFmt.json, ListFmt.html),
     )
-    columns = (
-        None
-        if fmt is not ListFmt.table
-        else (
-            "id",
-            "entity",
-            "key",
-            "system",
-            "stage",
-            "rule",
-            "field",
-            "message",
-            "status",
-            "attempts",
-            "last_seen",
+    if fmt is ListFmt.html:
+        from hub.reports.html import failures_html
+
+        target = output or cfg.path("var/reports/failures.html")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(
+            failures_html(rows, generated_at=datetime.now(UTC), source=cfg.database_url.split("@")[-1]),
+            encoding="utf-8",
         )
-    )
+        Console().print(f"{len(rows)} failed records written to {target}")
+        return
+    columns = None if fmt is not ListFmt.table else FAILURE_TABLE_COLUMNS
     render(rows, fmt.value, columns=columns, title=f"{len(rows)} failed records")
 
 

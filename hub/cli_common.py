@@ -25,6 +25,7 @@ class ListFmt(StrEnum):
     table = "table"
     json = "json"
     csv = "csv"
+    html = "html"
 
 
 class Status(StrEnum):

@@ -27,6 +27,10 @@ FAILURE_COLUMNS = (
 )
 
 
+# what fits a terminal: everything but first_seen
+FAILURE_TABLE_COLUMNS = tuple(c for c in FAILURE_COLUMNS if c != "first_seen")
+
+
 def list_failures(
     store: Store,
     *,
