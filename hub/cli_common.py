@@ -43,8 +43,13 @@ SUMMARY_COLUMNS = SyncStats.FIELDS
 
 
 def load_all(config: Path | None) -> tuple[HubConfig, MappingSet]:
+    """Configuration and mappings, with the observers hub.yaml asks for (OpenLineage, alerts) installed."""
+    from hub.engine.observers import install_from_config
+
     cfg = load_config(config)
-    return cfg, load_mappings(cfg.mappings_dir, cfg.systems)
+    mappings = load_mappings(cfg.mappings_dir, cfg.systems)
+    install_from_config(cfg)
+    return cfg, mappings
 
 
 def entities(name: str, mappings: MappingSet) -> list[str]:

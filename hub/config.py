@@ -36,11 +36,23 @@ class StoreConfig(_Strict):
     url: str | None = Field(default=None, description="SQLAlchemy URL; HUB_DATABASE_URL overrides it.")
 
 
+class OpenLineageConfig(_Strict):
+    file: str | None = Field(
+        default="var/openlineage/events.jsonl", description="JSON Lines file of run events (None: no file)."
+    )
+    url: str | None = Field(
+        default=None, description="HTTP endpoint for run events, e.g. Marquez /api/v1/lineage."
+    )
+    api_key: Any = Field(default=None, description="Bearer token for the endpoint: {env: NAME}.")
+    namespace: str = Field(default="commerce-hub", description="OpenLineage job namespace.")
+
+
 class HubConfig(_Strict):
     store: StoreConfig = Field(default_factory=StoreConfig)
     mappings: str = Field(default="mappings", description="Folder of <entity>.yaml mapping files.")
     batch_size: int = Field(default=1000, ge=1, le=100_000)
     systems: dict[str, SystemConfig]
+    openlineage: OpenLineageConfig = Field(default_factory=OpenLineageConfig)
     base_dir: Path = Field(default=PROJECT_ROOT, exclude=True)
     file: Path | None = Field(default=None, exclude=True)
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import dagster as dg
 
 from hub.config import load_config
+from hub.engine.observers import install_from_config
 from hub.errors import ConfigError
 from hub.mapping import MappingSet, load_mappings
 from pipelines.assets import build_assets, build_resources
@@ -45,6 +46,7 @@ def build_definitions(config_path: str | Path | None = None) -> dg.Definitions:
     """Everything Dagster shows, from one configuration file (HUB_CONFIG / ./hub.yaml by default)."""
     config = load_config(config_path)
     mappings = load_mappings(config.mappings_dir, config.systems)
+    install_from_config(config)  # OpenLineage events and alert rules for the steps the assets run
     if not mappings:
         raise ConfigError("no <entity>.yaml mapping files", file=str(config.mappings_dir))
     return dg.Definitions(

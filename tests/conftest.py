@@ -81,3 +81,13 @@ def copy_project(dest: Path, db_url: str, monkeypatch: pytest.MonkeyPatch) -> Pa
     monkeypatch.setenv("HUB_CONFIG", str(dest / "hub.yaml"))
     monkeypatch.setenv("HUB_DATABASE_URL", db_url)
     return dest
+
+
+@pytest.fixture(autouse=True)
+def _fresh_observers() -> Iterator[None]:
+    """Observers installed from one test's hub.yaml must not listen to the next test's syncs."""
+    from hub.engine import observers
+
+    observers.clear_observers()
+    yield
+    observers.clear_observers()

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from hub.engine import codec
+from hub.engine import codec, observers
 from hub.engine.merge import merge, normalise
 from hub.engine.ports import Connector, ReadBatch
 from hub.engine.repository import FailureRecord, GoldenRow, Repository
@@ -70,11 +70,17 @@ class Ingestor:
         with self.store.begin() as conn:
             cursor = None if full else self.repo.get_cursor(conn, self.system, self.mapping.entity)
         stats.cursor = cursor
-        for batch in self.connector.read(self.mapping.entity, cursor, self.batch_size):
-            self._ingest_batch(batch, stats)
-            if batch.cursor is not None:
-                stats.cursor = batch.cursor
+        observers.started(stats, self.run_id)
+        try:
+            for batch in self.connector.read(self.mapping.entity, cursor, self.batch_size):
+                self._ingest_batch(batch, stats)
+                if batch.cursor is not None:
+                    stats.cursor = batch.cursor
+        except BaseException as exc:
+            observers.finished(stats, self.run_id, exc)
+            raise
         stats.finished_at = utcnow()
+        observers.finished(stats, self.run_id)
         with self.store.begin() as conn:
             self.repo.add_stats(conn, self.run_id, stats)
         return stats

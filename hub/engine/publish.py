@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from hub.engine import codec
+from hub.engine import codec, observers
 from hub.engine.ports import Connector, OutboundRecord
 from hub.engine.repository import FailureRecord, Repository
 from hub.engine.stats import SyncStats, utcnow
@@ -119,88 +119,88 @@ class Publisher:
         if self.connector is None:
             raise ValueError("publishing needs a connector")
         stats = SyncStats(self.mapping.entity, self.target, "publish")
-        entity = self.mapping.entity
-        for page in self._pages():
-            results = (
-                self.connector.write(
-                    entity,
-                    [
-                        OutboundRecord(w.key, w.system_id, w.payload, w.action)
-                        for w in page.writes  # type: ignore[arg-type]
-                    ],
-                )
-                if page.writes
-                else []
-            )
-            if len(results) != len(page.writes):
-                raise RuntimeError(
-                    f"{self.target} returned {len(results)} results for {len(page.writes)} records"
-                )
-            now = utcnow()
-            ledger, xrefs, audit, fails, ok_keys = [], [], [], [], []
-            for w in page.ledger_only:
-                stats.unchanged += 1
-                ledger.append(self._ledger(w, w.system_id, now))
-            for w, result in zip(page.writes, results, strict=True):
-                if not result.ok:
-                    stats.rejected += 1
-                    fails.append(
-                        FailureRecord(
-                            self.run_id,
-                            entity,
-                            w.key,
-                            self.target,
-                            "write",
-                            "retriable" if result.retriable else "rejected",
-                            None,
-                            result.error or "write failed",
-                            w.payload,
-                            result.retriable,
-                        )
-                    )
-                    continue
-                system_id = result.system_id or w.system_id or w.key
-                stats.delivered += 1
-                if w.action == "create":
-                    stats.created += 1
-                else:
-                    stats.updated += 1
-                ok_keys.append(w.key)
-                ledger.append(self._ledger(w, system_id, now))
-                xrefs.append(
-                    {
-                        "entity": entity,
-                        "key": w.key,
-                        "system": self.target,
-                        "system_id": system_id,
-                        "source_hash": None,
-                        "updated_at": now,
-                    }
-                )
-                audit.append(
-                    {
-                        "run_id": self.run_id,
-                        "at": now,
-                        "entity": entity,
-                        "key": w.key,
-                        "system": None,
-                        "target": self.target,
-                        "action": "delivered",
-                        "changes": codec.dumps({"action": w.action, "payload_hash": w.payload_hash}),
-                        "mapping_version": self.mapping.version,
-                        "correlation": codec.dumps({self.target: system_id}),
-                    }
-                )
-            with self.store.begin() as conn:
-                self.repo.upsert_deliveries(conn, ledger)
-                self._link(conn, xrefs)
-                self.repo.add_audit(conn, audit)
-                self.repo.resolve_failures(conn, entity, self.target, ok_keys, ("write",), now)
-                self.repo.record_failures(conn, fails, now)
+        observers.started(stats, self.run_id)
+        try:
+            for page in self._pages():
+                self._publish_page(page, stats)
+        except BaseException as exc:
+            observers.finished(stats, self.run_id, exc)
+            raise
         stats.finished_at = utcnow()
+        observers.finished(stats, self.run_id)
         with self.store.begin() as conn:
             self.repo.add_stats(conn, self.run_id, stats)
         return stats
+
+    def _publish_page(self, page: _Page, stats: SyncStats) -> None:
+        """Write one page, then record every outcome in one transaction."""
+        entity, target = self.mapping.entity, self.target
+        outbound = [OutboundRecord(w.key, w.system_id, w.payload, w.action) for w in page.writes]  # type: ignore[arg-type]
+        results = self.connector.write(entity, outbound) if outbound else []  # type: ignore[union-attr]
+        if len(results) != len(page.writes):
+            raise RuntimeError(f"{target} returned {len(results)} results for {len(page.writes)} records")
+        now = utcnow()
+        ledger, xrefs, audit, fails, ok_keys = [], [], [], [], []
+        for w in page.ledger_only:
+            stats.unchanged += 1
+            ledger.append(self._ledger(w, w.system_id, now))
+        for w, result in zip(page.writes, results, strict=True):
+            if not result.ok:
+                stats.rejected += 1
+                rule = "retriable" if result.retriable else "rejected"
+                fails.append(
+                    FailureRecord(
+                        self.run_id,
+                        entity,
+                        w.key,
+                        target,
+                        "write",
+                        rule,
+                        None,
+                        result.error or "write failed",
+                        w.payload,
+                        result.retriable,
+                    )
+                )
+                continue
+            system_id = result.system_id or w.system_id or w.key
+            stats.delivered += 1
+            if w.action == "create":
+                stats.created += 1
+            else:
+                stats.updated += 1
+            ok_keys.append(w.key)
+            ledger.append(self._ledger(w, system_id, now))
+            xrefs.append(
+                {
+                    "entity": entity,
+                    "key": w.key,
+                    "system": target,
+                    "system_id": system_id,
+                    "source_hash": None,
+                    "updated_at": now,
+                }
+            )
+            audit.append(
+                {
+                    "run_id": self.run_id,
+                    "at": now,
+                    "entity": entity,
+                    "key": w.key,
+                    "system": None,
+                    "target": target,
+                    "action": "delivered",
+                    "changes": codec.dumps({"action": w.action, "payload_hash": w.payload_hash}),
+                    "mapping_version": self.mapping.version,
+                    "correlation": codec.dumps({target: system_id}),
+                }
+            )
+        with self.store.begin() as conn:
+            self.repo.upsert_deliveries(conn, ledger)
+            self._link(conn, xrefs)
+            self.repo.add_audit(conn, audit)
+            self.repo.resolve_failures(conn, entity, target, ok_keys, ("write",), now)
+            self.repo.record_failures(conn, fails, now)
 
     def _link(self, conn: Any, rows: list[dict[str, Any]]) -> None:
         """Record the target's id for each key, keeping the source hash an ingest may have stored."""

@@ -1,0 +1,70 @@
+"""Observers of sync steps: OpenLineage export and alert rules listen here, the engine stays unaware.
+
+The CLI and the Dagster code location install them from hub.yaml (``install_from_config``); tests
+and library users may add their own.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Protocol
+
+from hub.engine.stats import SyncStats
+
+
+class StepObserver(Protocol):
+    def step_started(self, stats: SyncStats, run_id: str) -> None: ...
+
+    def step_finished(self, stats: SyncStats, run_id: str, error: BaseException | None) -> None: ...
+
+
+_observers: list[StepObserver] = []
+
+
+def add_observer(observer: StepObserver) -> None:
+    _observers.append(observer)
+
+
+def clear_observers() -> None:
+    _observers.clear()
+
+
+def observers() -> tuple[StepObserver, ...]:
+    return tuple(_observers)
+
+
+def started(stats: SyncStats, run_id: str) -> None:
+    for observer in _observers:
+        _safely(observer.step_started, stats, run_id)
+
+
+def finished(stats: SyncStats, run_id: str, error: BaseException | None = None) -> None:
+    for observer in _observers:
+        _safely(observer.step_finished, stats, run_id, error)
+
+
+def _safely(call: object, *args: object) -> None:
+    """An observer's own failure (a lineage endpoint down) must never fail the sync."""
+    try:
+        call(*args)  # type: ignore[operator]
+    except Exception:
+        logging.getLogger("hub.observers").warning("observer %r failed", call, exc_info=True)
+
+
+def install_from_config(config: object) -> None:
+    """Replace the observers with those hub.yaml asks for (OpenLineage, alert rules)."""
+    from hub.config import HubConfig, resolve_setting
+    from hub.lineage.openlineage import OpenLineageEmitter
+
+    assert isinstance(config, HubConfig)
+    clear_observers()
+    lineage = config.openlineage
+    if lineage.file or lineage.url:
+        add_observer(
+            OpenLineageEmitter(
+                file=config.path(lineage.file) if lineage.file else None,
+                url=lineage.url,
+                namespace=lineage.namespace,
+                api_key=resolve_setting(lineage.api_key),
+            )
+        )
