@@ -79,13 +79,16 @@ class Stream:
     cursor_field: str | None = None  # dot path of the change timestamp in each record
     method: str = "GET"
     params: Mapping[str, Any] = field(default_factory=dict)
+    body: Mapping[str, Any] | None = None  # JSON body of the first request (search APIs that POST)
     # how the saved cursor goes into the first request: (request, cursor) -> request
     with_cursor: Callable[[Request, str], Request] | None = None
     sorted_by_cursor: bool = True  # pages come in cursor order, so the cursor may advance every page
     lookback: timedelta = timedelta(seconds=1)  # re-read a little before the cursor: clocks and ties
 
     def first_request(self, cursor: str | None) -> Request:
-        request = Request(self.method, self.path, dict(self.params) or None)
+        request = Request(
+            self.method, self.path, dict(self.params) or None, dict(self.body) if self.body else None
+        )
         if cursor and self.with_cursor is not None:
             request = self.with_cursor(request, shift(cursor, -self.lookback))
         return request

@@ -11,6 +11,7 @@ import json
 import sqlite3
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,18 @@ class DocStore:
                 "doc TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL)"
             )
             self.conn.execute(f'CREATE INDEX IF NOT EXISTS "ix_{name}_updated" ON "{name}" (updated_at, id)')
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Group many writes into one SQLite transaction (seeding, batch endpoints)."""
+        with self.lock:
+            self.conn.execute("BEGIN")
+            try:
+                yield
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+            self.conn.execute("COMMIT")
 
     def insert(self, collection: str, doc: dict[str, Any], key: str | None = None) -> dict[str, Any]:
         """Store a new document; returns it with ``id``, ``created_at`` and ``updated_at`` set."""

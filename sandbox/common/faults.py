@@ -40,6 +40,9 @@ class FaultInjector:
         self.counts: Counter[str] = Counter()
 
     def configure(self, **values: Any) -> FaultConfig:
+        """Change the fault settings; ``reset_counts=True`` also zeroes the counters."""
+        if values.pop("reset_counts", False):
+            self.counts.clear()
         data = {**asdict(self.config), **values}
         unknown = [k for k in data["kinds"] if k not in KINDS]
         if unknown:

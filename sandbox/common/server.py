@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import socket
 import threading
 import time
@@ -9,6 +10,17 @@ from typing import Any
 
 import requests
 import uvicorn
+
+
+class _QuietInjectedDrops(logging.Filter):
+    """Injected dropped connections are the point of a fault test, not an error worth a traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        return not (isinstance(error, ConnectionResetError) and "sandbox: injected" in str(error))
+
+
+logging.getLogger("uvicorn.error").addFilter(_QuietInjectedDrops())
 
 
 def free_port() -> int:
