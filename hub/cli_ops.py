@@ -24,6 +24,7 @@ def register(app: typer.Typer) -> None:
     app.command()(plan)
     app.command()(retry)
     app.command()(ignore)
+    app.add_typer(alerts_app, name="alerts")
 
 
 def lineage(
@@ -207,3 +208,55 @@ def ignore(
     if not ignore_failure(Store(cfg.database_url), failure_id, reason):
         raise ConfigError(f"no failure with id {failure_id}")
     out.print(f"failure {failure_id} ignored: {reason}")
+
+
+alerts_app = typer.Typer(
+    help="Alerts raised by the hub: list them, silence one.", invoke_without_command=True
+)
+
+
+@alerts_app.callback()
+def alerts_list(
+    ctx: typer.Context,
+    fmt: Annotated[Fmt, typer.Option("--format", "-f", help="Output format.")] = Fmt.table,
+    config: ConfigOpt = None,
+) -> None:
+    """Every alert condition with how often it was seen, when it was last sent, and any silence."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from hub.alerts import AlertManager
+
+    cfg = load_config(config)
+    rows = AlertManager(Store(cfg.database_url), []).listing()
+    render(
+        rows,
+        fmt.value,
+        columns=(
+            "fingerprint",
+            "kind",
+            "subject",
+            "severity",
+            "title",
+            "count",
+            "last_at",
+            "last_sent_at",
+            "silenced_until",
+        ),
+        title=f"{len(rows)} alerts",
+        console=out,
+    )
+
+
+@alerts_app.command("silence")
+def alerts_silence(
+    fingerprint: Annotated[str, typer.Argument(help="The alert's fingerprint (see `hub alerts`).")],
+    hours: Annotated[float, typer.Option(help="How long to stay quiet.")] = 24.0,
+    config: ConfigOpt = None,
+) -> None:
+    """Do not send this alert again for a while (it is still counted)."""
+    from hub.alerts import AlertManager
+
+    cfg = load_config(config)
+    if not AlertManager(Store(cfg.database_url), []).silence(fingerprint, hours):
+        raise ConfigError(f"no alert with fingerprint {fingerprint}")
+    out.print(f"alert {fingerprint} silenced for {hours:g} hours")

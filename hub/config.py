@@ -47,12 +47,42 @@ class OpenLineageConfig(_Strict):
     namespace: str = Field(default="commerce-hub", description="OpenLineage job namespace.")
 
 
+class EmailSinkConfig(_Strict):
+    host: str = Field(description="SMTP server.")
+    port: int = Field(default=25, description="SMTP port.")
+    sender: str = Field(description="From address.")
+    to: list[str] = Field(description="Recipients.")
+    username: Any = Field(default=None, description="SMTP user, plain or {env: NAME}.")
+    password: Any = Field(default=None, description="SMTP password: {env: NAME}.")
+    starttls: bool = Field(default=False, description="Upgrade the connection with STARTTLS.")
+
+
+class WebhookSinkConfig(_Strict):
+    url: Any = Field(description="Webhook URL (Slack incoming webhooks work), plain or {env: NAME}.")
+
+
+class AlertsConfig(_Strict):
+    email: EmailSinkConfig | None = None
+    webhook: WebhookSinkConfig | None = None
+    dedupe_minutes: float = Field(
+        default=60, ge=0, description="The same alert is sent at most once per window."
+    )
+    failure_rate_pct: float = Field(
+        default=5.0, ge=0, description="Alert when a step rejects more than this share."
+    )
+    failure_rate_min_records: int = Field(default=20, ge=1, description="... of at least this many records.")
+    low_stock: bool = Field(
+        default=True, description="Alert when available stock falls below its reorder point."
+    )
+
+
 class HubConfig(_Strict):
     store: StoreConfig = Field(default_factory=StoreConfig)
     mappings: str = Field(default="mappings", description="Folder of <entity>.yaml mapping files.")
     batch_size: int = Field(default=1000, ge=1, le=100_000)
     systems: dict[str, SystemConfig]
     openlineage: OpenLineageConfig = Field(default_factory=OpenLineageConfig)
+    alerts: AlertsConfig = Field(default_factory=AlertsConfig)
     base_dir: Path = Field(default=PROJECT_ROOT, exclude=True)
     file: Path | None = Field(default=None, exclude=True)
 

@@ -58,6 +58,7 @@ def install_from_config(config: object) -> None:
 
     assert isinstance(config, HubConfig)
     clear_observers()
+    add_observer(alert_rules(config))
     lineage = config.openlineage
     if lineage.file or lineage.url:
         add_observer(
@@ -68,3 +69,39 @@ def install_from_config(config: object) -> None:
                 api_key=resolve_setting(lineage.api_key),
             )
         )
+
+
+def alert_rules(config: object) -> StepObserver:
+    """The alert rules with the sinks hub.yaml configures (none: alerts are only recorded)."""
+    from datetime import timedelta
+
+    from hub.alerts import AlertManager, AlertRules
+    from hub.alerts.sinks import EmailSink, WebhookSink
+    from hub.config import HubConfig, resolve_setting
+    from hub.store import Store
+
+    assert isinstance(config, HubConfig)
+    settings = config.alerts
+    sinks: list = []
+    if settings.email:
+        e = settings.email
+        sinks.append(
+            EmailSink(
+                host=e.host,
+                port=e.port,
+                sender=e.sender,
+                to=e.to,
+                starttls=e.starttls,
+                username=resolve_setting(e.username),
+                password=resolve_setting(e.password),
+            )
+        )
+    if settings.webhook:
+        sinks.append(WebhookSink(url=str(resolve_setting(settings.webhook.url))))
+    manager = AlertManager(Store(config.database_url), sinks, timedelta(minutes=settings.dedupe_minutes))
+    return AlertRules(
+        manager,
+        failure_rate_pct=settings.failure_rate_pct,
+        min_records=settings.failure_rate_min_records,
+        low_stock=settings.low_stock,
+    )

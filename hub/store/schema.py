@@ -154,3 +154,21 @@ control_numbers = sa.Table(
     sa.Column("kind", sa.String(8), primary_key=True, comment="ISA, GS or ST"),
     sa.Column("value", sa.BigInteger, nullable=False),
 )
+
+alerts = sa.Table(
+    "alerts",
+    metadata,
+    sa.Column(
+        "fingerprint", sa.String(64), primary_key=True, comment="kind + subject: one row per condition"
+    ),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("subject", sa.String(255), nullable=False),
+    sa.Column("severity", sa.String(16), nullable=False),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("count", sa.Integer, nullable=False),
+    sa.Column("first_at", Stamp, nullable=False),
+    sa.Column("last_at", Stamp, nullable=False),
+    sa.Column("last_sent_at", Stamp),
+    sa.Column("silenced_until", Stamp),
+)
