@@ -102,7 +102,6 @@ def test_failure_rate_alert_reaches_email_and_webhook_once(
 def test_silenced_alert_is_counted_but_not_sent(tmp_path: Path, sinks: tuple[MailCatcher, str]) -> None:
     mail, url = sinks
 
-
     manager = AlertManager(
         Store(f"sqlite:///{tmp_path / 'a.db'}"),
         [EmailSink(host="127.0.0.1", port=mail.port, sender="hub@x", to=["ops@x"]), WebhookSink(url=url)],

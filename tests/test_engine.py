@@ -197,17 +197,17 @@ def test_record_for_unknown_key_from_a_non_creator_waits_as_retriable_failure(
 def test_publish_skips_changes_the_target_does_not_map_and_never_echoes_owned_fields(
     store: Store, product_mapping: Any, systems: Any
 ) -> None:
-    systems["pim"].records["product"] = [pim_product("SKU-1", attributes={"material": "steel"})]
+    systems["pim"].records["product"] = [pim_product("SKU-1", material="steel")]
     systems["erp"].records["product"] = [erp_product("SKU-1", "10.00")]
     run(store, product_mapping, systems, "r1")
     erp_writes = len(systems["erp"].write_calls)
     # attributes are not mapped to the ERP: the golden record changes, the ERP payload does not
-    systems["pim"].records["product"] = [pim_product("SKU-1", attributes={"material": "zinc"})]
+    systems["pim"].records["product"] = [pim_product("SKU-1", material="zinc")]
     stats = run(store, product_mapping, systems, "r2")
     assert stats[("erp", "publish")].delivered == 0 and stats[("erp", "publish")].unchanged == 1
     assert len(systems["erp"].write_calls) == erp_writes
     # a name change reaches the ERP as an update without the ERP-owned price
-    systems["pim"].records["product"] = [pim_product("SKU-1", "Renamed", attributes={"material": "zinc"})]
+    systems["pim"].records["product"] = [pim_product("SKU-1", "Renamed", material="zinc")]
     run(store, product_mapping, systems, "r3")
     sent = systems["erp"].write_calls[-1][0]
     assert sent.action == "update" and sent.payload["name"] == "Renamed"

@@ -70,7 +70,7 @@ def test_every_shipped_mapping_loads() -> None:
             "field: title",
             "'title' is not a field of Product",
         ),
-        ("weight_units: {kg: KGM", "weight_units: {kg: KGM", None, None, None),  # control: unchanged loads
+        ("weight_units: {KILOGRAM: KGM", "weight_units: {KILOGRAM: KGM", None, None, None),  # control: loads
         (
             "{value_map: {map: weight_units}}",
             "{value_map: {map: weights}}",

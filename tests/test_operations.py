@@ -130,8 +130,8 @@ def test_retry_from_payload_after_a_mapping_fix(hub: Hub) -> None:
     assert failed["rule"] == "transform.value_map"
     edit(
         hub.project / "mappings" / "product.yaml",
-        "weight_units: {kg: KGM,",
-        "weight_units: {stone: STN, kg: KGM,",
+        "weight_units: {KILOGRAM: KGM,",
+        "weight_units: {stone: STN, KILOGRAM: KGM,",
     )
     hub.reload()
     outcome = retry_failures(

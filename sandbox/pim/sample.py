@@ -40,7 +40,8 @@ def to_akeneo(record: dict[str, Any], locale: str = "en_US", channel: str = "eco
         unit = str(weight.get("unit") or "")
         put("weight", {"amount": weight["amount"], "unit": UNITS.get(unit.lower(), unit.upper())})
     for key, code in ATTRIBUTES.items():
-        put(code, (simple.get("attributes") or {}).get(key))
+        # flat sample values (``pack_size``), or the older nested ``attributes.pack``
+        put(code, simple.get(code, (simple.get("attributes") or {}).get(key)))
     put("images", simple.get("images") or None)
     return {
         "identifier": record.get("identifier"),

@@ -113,7 +113,7 @@ def _products(rng: random.Random) -> tuple[list[Any], list[list[Any]]]:
         nouns, variants = CATEGORIES[category]
         name = f"{rng.choice(BRANDS)} {rng.choice(nouns)} {rng.choice(variants)}"
         weight_kg = round(rng.uniform(0.05, 12.0), 3)
-        unit, amount = ("lb", round(weight_kg / 0.45359237, 3)) if i % 4 == 0 else ("kg", weight_kg)
+        unit, amount = ("POUND", round(weight_kg / 0.45359237, 3)) if i % 4 == 0 else ("KILOGRAM", weight_kg)
         record: dict[str, Any] = {
             "identifier": sku if i % 6 else f" {sku.lower()} ",  # some SKUs need trim + upper
             "family": category.upper() if i % 5 == 0 else category,
@@ -124,10 +124,9 @@ def _products(rng: random.Random) -> tuple[list[Any], list[list[Any]]]:
                 "brand": rng.choice(BRANDS),
                 "ean": gtin13(f"400{i:09d}"),
                 "weight": {"amount": str(amount), "unit": unit},
-                "attributes": {
-                    "material": rng.choice(["steel", "zinc", "nylon", "polymer"]),
-                    "pack": rng.choice([1, 10, 50]),
-                },
+                # Akeneo's flat shape: one value per attribute code, metric units spelled as Akeneo does
+                "material": rng.choice(["steel", "zinc", "nylon", "polymer"]),
+                "pack_size": rng.choice([1, 10, 50]),
                 "images": [f"https://cdn.example.com/img/{sku.lower()}.jpg"],
             },
         }
