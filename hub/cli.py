@@ -23,6 +23,7 @@ from hub.cli_common import (
     load_all,
 )
 from hub.cli_ops import register as register_ops
+from hub.cli_sandbox import sandbox_app
 from hub.config import load_config
 from hub.errors import ConfigError, HubError
 from hub.reports.failures import FAILURE_TABLE_COLUMNS, list_failures, run_summary
@@ -38,6 +39,7 @@ app = typer.Typer(
 mappings_app = typer.Typer(help="Mapping files: check them.", no_args_is_help=True)
 app.add_typer(mappings_app, name="mappings")
 register_ops(app)
+app.add_typer(sandbox_app, name="sandbox")
 err = Console(stderr=True)
 
 

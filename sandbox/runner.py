@@ -1,0 +1,151 @@
+"""Starts the SaaS stand-ins (shop, CRM, PIM) and the mail catcher together, and seeds them.
+
+``python -m sandbox.runner serve --var var`` runs them in one process until SIGTERM and writes
+``var/sandbox/state.json`` (pid, base URLs, local credentials), which `hub sandbox status` reads.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import threading
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from sandbox.common.server import SandboxServer
+from sandbox.mail import MailCatcher
+
+DATA = Path(__file__).resolve().parent / "data"
+PORTS = {"shop": 18081, "crm": 18082, "pim": 18083, "mail": 18025}
+CREDENTIALS: dict[str, dict[str, str]] = {
+    # local, well-known sandbox secrets; hub.sandbox.yaml reads them from these environment variables
+    "shop": {"access_token": "shpat_sandbox_0000", "webhook_secret": "sandbox-webhook-secret"},
+    "crm": {"access_token": "pat-sandbox-crm-0000"},
+    "pim": {"client_id": "hub", "secret": "hub-secret", "username": "admin", "password": "admin"},
+}
+ENV = {
+    "HUB_SHOP_ACCESS_TOKEN": CREDENTIALS["shop"]["access_token"],
+    "HUB_CRM_ACCESS_TOKEN": CREDENTIALS["crm"]["access_token"],
+    "HUB_PIM_SECRET": CREDENTIALS["pim"]["secret"],
+    "HUB_PIM_PASSWORD": CREDENTIALS["pim"]["password"],
+}
+
+
+class Sandboxes:
+    """The stand-ins on loopback, each with its own SQLite file under ``<var>/sandbox/``."""
+
+    def __init__(self, var: Path, ports: dict[str, int] | None = None, *, fast_limits: bool = False) -> None:
+        from sandbox.crm.app import create_app as crm_app
+        from sandbox.pim.app import create_app as pim_app
+        from sandbox.shop.app import create_app as shop_app
+
+        self.folder = Path(var) / "sandbox"
+        self.folder.mkdir(parents=True, exist_ok=True)
+        ports = {**PORTS, **(ports or {})}
+        shop, crm, pim = CREDENTIALS["shop"], CREDENTIALS["crm"], CREDENTIALS["pim"]
+        # fast_limits: the vendors' limits scaled up 20x, for tests that should not crawl
+        leak, window = (40.0, 0.5) if fast_limits else (2.0, 10.0)
+        self.servers = {
+            "shop": SandboxServer(
+                shop_app(
+                    self.folder / "shop.db", shop["access_token"], shop["webhook_secret"], leak_rate=leak
+                ),
+                ports["shop"],
+                name="shop",
+            ),
+            "crm": SandboxServer(
+                crm_app(self.folder / "crm.db", crm["access_token"], rate_window_s=window),
+                ports["crm"],
+                name="crm",
+            ),
+            "pim": SandboxServer(
+                pim_app(
+                    self.folder / "pim.db", pim["client_id"], pim["secret"], pim["username"], pim["password"]
+                ),
+                ports["pim"],
+                name="pim",
+            ),
+        }
+        self.mail = MailCatcher(self.folder / "mail", ports["mail"])
+
+    def start(self) -> Sandboxes:
+        for server in self.servers.values():
+            server.start()
+        self.mail.start()
+        return self
+
+    def stop(self) -> None:
+        for server in self.servers.values():
+            server.stop()
+        self.mail.stop()
+
+    def __enter__(self) -> Sandboxes:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def status(self) -> dict[str, Any]:
+        systems: dict[str, Any] = {
+            name: {"base_url": server.url, "credentials": CREDENTIALS[name]}
+            for name, server in self.servers.items()
+        }
+        systems["mail"] = {"smtp": f"127.0.0.1:{self.mail.port}", "folder": str(self.mail.folder)}
+        return {"pid": os.getpid(), "systems": systems, "env": ENV}
+
+    def seed(self, data: Path = DATA) -> dict[str, Any]:
+        """Load the sample catalogue, accounts and orders through each stand-in's seed endpoint."""
+        from sandbox.pim.sample import read_jsonl
+        from sandbox.pim.sample import seed as seed_pim
+
+        report: dict[str, Any] = {
+            "pim": seed_pim(self.servers["pim"].url, read_jsonl(data / "pim" / "product"))
+        }
+        customers = list(read_jsonl(data / "crm" / "customer"))
+        report["crm"] = _post(self.servers["crm"].url, {"customers": customers})
+        report["shop"] = _post(
+            self.servers["shop"].url, {"orders": list(read_jsonl(data / "shop" / "order"))}
+        )
+        return report
+
+
+def _post(url: str, body: dict[str, Any]) -> dict[str, Any]:
+    response = requests.post(f"{url}/__sandbox/seed", json=body, timeout=120)
+    response.raise_for_status()
+    return dict(response.json())
+
+
+def state_file(var: Path) -> Path:
+    return Path(var) / "sandbox" / "state.json"
+
+
+def serve(var: Path, seed: bool) -> None:
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    with Sandboxes(var) as sandboxes:
+        state = sandboxes.status()
+        if seed:
+            state["seeded"] = sandboxes.seed()
+        path = state_file(var)
+        path.with_suffix(".part").write_text(json.dumps(state, indent=2))
+        path.with_suffix(".part").rename(path)
+        stop.wait()
+    state_file(var).unlink(missing_ok=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("command", choices=["serve"])
+    parser.add_argument("--var", type=Path, default=Path("var"))
+    parser.add_argument("--seed", action="store_true")
+    args = parser.parse_args()
+    serve(args.var, args.seed)
+
+
+if __name__ == "__main__":
+    main()
