@@ -76,6 +76,19 @@ class AlertsConfig(_Strict):
     )
 
 
+class SchedulesConfig(_Strict):
+    running: bool = Field(
+        default=False,
+        description="Start schedules and sensors switched on (HUB_SCHEDULES_RUNNING=1 overrides).",
+    )
+    cron: dict[str, str] = Field(default_factory=dict, description="entity -> cron, overriding the defaults.")
+    retry_cron: str = Field(default="*/15 * * * *", description="When the retriable failures are retried.")
+
+    @property
+    def switched_on(self) -> bool:
+        return self.running or os.environ.get("HUB_SCHEDULES_RUNNING") == "1"
+
+
 class HubConfig(_Strict):
     store: StoreConfig = Field(default_factory=StoreConfig)
     mappings: str = Field(default="mappings", description="Folder of <entity>.yaml mapping files.")
@@ -83,6 +96,7 @@ class HubConfig(_Strict):
     systems: dict[str, SystemConfig]
     openlineage: OpenLineageConfig = Field(default_factory=OpenLineageConfig)
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
+    schedules: SchedulesConfig = Field(default_factory=SchedulesConfig)
     base_dir: Path = Field(default=PROJECT_ROOT, exclude=True)
     file: Path | None = Field(default=None, exclude=True)
 

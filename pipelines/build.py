@@ -15,6 +15,7 @@ from hub.engine.observers import install_from_config
 from hub.errors import ConfigError
 from hub.mapping import MappingSet, load_mappings
 from pipelines.assets import build_assets, build_resources
+from pipelines.operations import RETRY_JOB, build_retry_job, build_run_failure_sensor
 from schedules.definitions import build_schedules
 
 ALL_JOB = "sync_all"
@@ -51,8 +52,15 @@ def build_definitions(config_path: str | Path | None = None) -> dg.Definitions:
         raise ConfigError("no <entity>.yaml mapping files", file=str(config.mappings_dir))
     return dg.Definitions(
         assets=build_assets(config, mappings),
-        jobs=build_jobs(mappings),
-        schedules=build_schedules({entity: job_name(entity) for entity in mappings}),
+        jobs=[*build_jobs(mappings), build_retry_job(config, mappings)],
+        schedules=build_schedules(
+            {entity: job_name(entity) for entity in mappings},
+            cron=config.schedules.cron,
+            running=config.schedules.switched_on,
+            retry_job=RETRY_JOB,
+            retry_cron=config.schedules.retry_cron,
+        ),
+        sensors=[build_run_failure_sensor(config, config.schedules.switched_on)],
         resources=build_resources(config),
         executor=dg.in_process_executor,
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -153,3 +154,26 @@ def ignore_failure(store: Store, failure_id: int, reason: str) -> bool:
             .values(status="ignored", note=reason, resolved_at=utcnow())
         )
         return bool(done.rowcount)
+
+
+def backoff_for(attempts: int) -> timedelta:
+    """Retriable failures wait 2, 4, 8 ... minutes after their last attempt, at most six hours."""
+    return min(timedelta(minutes=2 ** max(1, attempts)), timedelta(hours=6))
+
+
+def due_retriable(store: Store, now: datetime | None = None) -> list[int]:
+    """Open retriable failures whose back-off has passed (what the scheduled retry replays)."""
+    now = now or utcnow()
+    t = failures
+    with store.begin() as conn:
+        rows = conn.execute(
+            sa.select(t.c.id, t.c.attempts, t.c.last_seen).where(
+                t.c.status == "open", t.c.retriable.is_(True)
+            )
+        ).all()
+    due = []
+    for failure_id, attempts, last_seen in rows:
+        seen = last_seen if last_seen.tzinfo else last_seen.replace(tzinfo=UTC)
+        if seen + backoff_for(attempts) <= now:
+            due.append(failure_id)
+    return due
