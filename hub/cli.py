@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 import uuid
 from datetime import UTC, datetime
@@ -147,6 +148,10 @@ def mappings_check(
 def demo(
     reset: Annotated[bool, typer.Option(help="Start from an empty hub store.")] = False,
     fmt: Annotated[Fmt, typer.Option("--format", "-f", help="Output format of the summary.")] = Fmt.table,
+    keep_running: Annotated[
+        bool, typer.Option(help="Then leave the Dagster UI and daemon running with every schedule and sensor on.")
+    ] = False,
+    port: Annotated[int, typer.Option(help="Port of the Dagster UI with --keep-running.")] = 3000,
     config: ConfigOpt = None,
 ) -> None:
     """Sync the embedded sample systems end to end through Dagster and print a per-entity, per-system summary."""
@@ -179,7 +184,17 @@ def demo(
             f"{open_failures} open failed records: run [bold]hub failures[/bold] "
             "(or --format json|csv) to see them with their reasons."
         )
-        out.print("Dagster UI: [bold]make dagster-dev[/bold] (or dagster dev -w workspace.yaml).")
+        if not keep_running:
+            out.print("Dagster UI: [bold]make dagster-dev[/bold] (or hub demo --keep-running).")
+    if keep_running:
+        Console().print(f"Dagster UI and daemon on http://127.0.0.1:{port} (schedules and sensors on); Ctrl-C stops.")
+        env = {**os.environ, "DAGSTER_HOME": str(home), "HUB_SCHEDULES_RUNNING": "1", "HUB_CONFIG": str(cfg.file)}
+        command = [sys.executable, "-m", "dagster", "dev", "-m", "pipelines.definitions", "-h", "127.0.0.1",
+                   "-p", str(port)]
+        try:
+            raise typer.Exit(subprocess.call(command, env=env))
+        except KeyboardInterrupt:
+            raise typer.Exit(0) from None
     raise typer.Exit(0 if success else 1)
 
 

@@ -107,7 +107,8 @@ def _title(config: HubConfig, system: str) -> str:
 
 
 def _kinds(config: HubConfig, system: str) -> set[str]:
-    return {config.systems[system].connector}
+    """Badges on the node in the Dagster UI: which system (the label shows only the entity) and its connector."""
+    return {system, config.systems[system].connector}
 
 
 def _entity_description(mapping: EntityMapping) -> str:
@@ -134,6 +135,7 @@ def _ingest_asset(
         deps=[spec.key for spec in read_specs] + upstream,
         description=f"Golden {entity} records: {about}",
         group_name=entity,
+        kinds={"hub"},
         metadata={
             "mapping": mapping.file.name,
             "natural_key": "/".join(mapping.spec.key_fields),
