@@ -98,11 +98,22 @@ def _summary(changes: Any, width: int = 140) -> str:
 def plan(
     entity: Annotated[str, typer.Argument(help="Entity to preview.")],
     target: Annotated[str | None, typer.Option(help="Only this target system.")] = None,
+    ingest: Annotated[
+        bool,
+        typer.Option(
+            help="Read the sources into the hub first (a sync's first half); --no-ingest plans "
+            "from what the hub already has."
+        ),
+    ] = True,
     fmt: Annotated[Fmt, typer.Option("--format", "-f", help="Output format.")] = Fmt.table,
     config: ConfigOpt = None,
 ) -> None:
-    """What the next publish would create and update, field by field (before -> after); writes nothing."""
-    from hub.engine import Publisher
+    """What the next sync would create and update in the targets, field by field (before -> after).
+
+    Nothing is written to any target system. With --ingest (the default) the sources are read into the
+    hub first, so a change made in a source system shows up; the hub store records what was read.
+    """
+    from hub.engine import Ingestor, Publisher
     from hub.engine.runner import blocking_failures
 
     cfg, mappings = load_all(config)
@@ -116,6 +127,11 @@ def plan(
             f"{', '.join(unknown)} is not a target of {entity} (targets: {', '.join(mapping.targets)})"
         )
     store = Store(cfg.database_url)
+    if ingest:
+        sources = connectors_for(cfg, [mapping])
+        run_id = f"plan-{uuid.uuid4().hex[:12]}"
+        for source in mapping.sources:
+            Ingestor(store, mapping, source, sources[source], run_id, cfg.batch_size).run()
     planned: list[dict[str, Any]] = []
     for name in targets:
         for w in Publisher(store, mapping, name, None, "plan").plan():

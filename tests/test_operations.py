@@ -63,24 +63,26 @@ def edit(path: Path, old: str, new: str) -> None:
 
 
 def test_plan_shows_exactly_the_erp_price_change_and_writes_nothing(hub: Hub) -> None:
+    """The price changes in the ERP; `hub plan` reads it and shows just that change; no target is written."""
     prices = hub.project / "sandbox" / "data" / "erp" / "product" / "products.csv"
     line = next(row for row in prices.read_text().splitlines() if row.startswith("SKU-1001,"))
     old_price = line.split(",")[2]
     edit(prices, line, line.replace(f",{old_price},", ",999.99,"))
-    hub.sync("product", "ingest-only", publish=False)
-    writes, audits, outbox = (
-        hub.count(deliveries),
-        hub.count(audit_events),
-        sorted((hub.project / "var" / "outbox" / "shop" / "product").iterdir()),
-    )
+    outbox = hub.project / "var" / "outbox"
+    files_before = sorted(p.relative_to(outbox) for p in outbox.rglob("*"))
+    ledger_before = hub.count(deliveries)
 
-    planned = Publisher(hub.store, hub.mappings["product"], "shop", None, "plan").plan()
-    assert [(w.key, w.action, w.changes()) for w in planned] == [
-        ("SKU-1001", "update", {"variants.0.price": (old_price, "999.99")})
-    ]
-    assert (hub.count(deliveries), hub.count(audit_events)) == (writes, audits)
-    assert sorted((hub.project / "var" / "outbox" / "shop" / "product").iterdir()) == outbox
+    def delivered() -> int:
+        with hub.store.begin() as conn:
+            return int(
+                conn.scalar(
+                    sa.select(sa.func.count())
+                    .select_from(audit_events)
+                    .where(audit_events.c.action == "delivered")
+                )
+            )
 
+    sent_before = delivered()
     shown = subprocess.run(
         [sys.executable, "-m", "hub.cli", "plan", "product", "--target", "shop", "-f", "json"],
         capture_output=True,
@@ -89,14 +91,23 @@ def test_plan_shows_exactly_the_erp_price_change_and_writes_nothing(hub: Hub) ->
         timeout=120,
     )
     assert shown.returncode == 0, shown.stderr
+    expected = {"variants.0.price": [old_price, "999.99"]}
     assert json.loads(shown.stdout)["writes"] == [
         {
             "target": "shop",
             "key": "SKU-1001",
             "action": "update",
             "system_id": "SKU-1001",
-            "changes": {"variants.0.price": [old_price, "999.99"]},
+            "changes": expected,
         }
+    ]
+    # nothing went to any system: no outbox file, no delivery in the ledger, no 'delivered' event
+    assert sorted(p.relative_to(outbox) for p in outbox.rglob("*")) == files_before
+    assert (hub.count(deliveries), delivered()) == (ledger_before, sent_before)
+    # planning again from what the hub now has gives the same answer
+    planned = Publisher(hub.store, hub.mappings["product"], "shop", None, "plan").plan()
+    assert [(w.key, w.action, w.changes()) for w in planned] == [
+        ("SKU-1001", "update", {"variants.0.price": (old_price, "999.99")})
     ]
 
 
