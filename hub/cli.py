@@ -149,7 +149,8 @@ def demo(
     reset: Annotated[bool, typer.Option(help="Start from an empty hub store.")] = False,
     fmt: Annotated[Fmt, typer.Option("--format", "-f", help="Output format of the summary.")] = Fmt.table,
     keep_running: Annotated[
-        bool, typer.Option(help="Then leave the Dagster UI and daemon running with every schedule and sensor on.")
+        bool,
+        typer.Option(help="Then leave the Dagster UI and daemon running with every schedule and sensor on."),
     ] = False,
     port: Annotated[int, typer.Option(help="Port of the Dagster UI with --keep-running.")] = 3000,
     config: ConfigOpt = None,
@@ -187,10 +188,27 @@ def demo(
         if not keep_running:
             out.print("Dagster UI: [bold]make dagster-dev[/bold] (or hub demo --keep-running).")
     if keep_running:
-        Console().print(f"Dagster UI and daemon on http://127.0.0.1:{port} (schedules and sensors on); Ctrl-C stops.")
-        env = {**os.environ, "DAGSTER_HOME": str(home), "HUB_SCHEDULES_RUNNING": "1", "HUB_CONFIG": str(cfg.file)}
-        command = [sys.executable, "-m", "dagster", "dev", "-m", "pipelines.definitions", "-h", "127.0.0.1",
-                   "-p", str(port)]
+        Console().print(
+            f"Dagster UI and daemon on http://127.0.0.1:{port} (schedules and sensors on); Ctrl-C stops."
+        )
+        env = {
+            **os.environ,
+            "DAGSTER_HOME": str(home),
+            "HUB_SCHEDULES_RUNNING": "1",
+            "HUB_CONFIG": str(cfg.file),
+        }
+        command = [
+            sys.executable,
+            "-m",
+            "dagster",
+            "dev",
+            "-m",
+            "pipelines.definitions",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(port),
+        ]
         try:
             raise typer.Exit(subprocess.call(command, env=env))
         except KeyboardInterrupt:

@@ -21,7 +21,8 @@ from hub.engine import codec
 from hub.errors import FatalError
 
 sandbox_app = typer.Typer(
-    help="Local stand-ins of the shop, CRM and PIM (and a mail catcher).", no_args_is_help=True
+    help="Local stand-ins of the shop, CRM and PIM, a mail catcher and a real Tryton ERP.",
+    no_args_is_help=True,
 )
 out = Console()
 
@@ -48,10 +49,20 @@ def _alive(pid: int) -> bool:
 @sandbox_app.command("up")
 def up(
     seed: Annotated[bool, typer.Option(help="Load the sample catalogue, accounts and orders.")] = True,
+    erp: Annotated[
+        bool, typer.Option(help="Start Tryton as the ERP too (when installed; else it stays a file drop).")
+    ] = True,
+    tryton_cache: Annotated[
+        Path | None,
+        typer.Option(help="Folder whose tryton/ caches the Tryton template (default: the var folder)."),
+    ] = None,
     fmt: Annotated[Fmt, typer.Option("--format", "-f", help="Output format.")] = Fmt.table,
     config: ConfigOpt = None,
 ) -> None:
-    """Start the stand-ins in the background (ports 18081-18083, SMTP 18025)."""
+    """Start the stand-ins in the background (ports 18081-18083, SMTP 18025, Tryton 18069).
+
+    The first start with Tryton builds its template database (about a minute, cached afterwards).
+    """
     var = _var(config)
     state = _state(var)
     if state and _alive(state["pid"]):
@@ -70,10 +81,12 @@ def up(
             "--var",
             str(var),
             *(["--seed"] if seed else []),
+            *([] if erp else ["--no-erp"]),
+            *(["--tryton-cache", str(tryton_cache)] if tryton_cache else []),
         ]
         with log.open("ab") as handle:
             process = subprocess.Popen(args, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + (600 if erp else 120)  # a first Tryton template build
         while _state(var) is None:
             if process.poll() is not None or time.monotonic() > deadline:
                 raise FatalError(f"the sandboxes did not start; see {log}")
@@ -96,6 +109,17 @@ def down(config: ConfigOpt = None) -> None:
     out.print("sandboxes stopped")
 
 
+def _answers(name: str, base_url: str) -> bool:
+    """The stand-ins answer their fault switch; Tryton answers JSON-RPC (it has no sandbox endpoints)."""
+    try:
+        if name == "erp":
+            body = {"id": 0, "method": "common.server.version", "params": []}
+            return requests.post(f"{base_url}/rpc/", json=body, timeout=2).ok
+        return requests.get(f"{base_url}/__sandbox/faults", timeout=2).ok
+    except requests.RequestException:
+        return False
+
+
 @sandbox_app.command("status")
 def status(
     fmt: Annotated[Fmt, typer.Option("--format", "-f", help="Output format.")] = Fmt.table,
@@ -108,11 +132,8 @@ def status(
     for name, info in ((state or {}).get("systems") or {}).items():
         up_now = False
         if running and "base_url" in info:
-            try:
-                up_now = requests.get(f"{info['base_url']}/__sandbox/faults", timeout=2).ok
-            except requests.RequestException:
-                up_now = False
-        systems[name] = {**info, "up": up_now if "base_url" in info else running}
+            up_now = _answers(name, info["base_url"])
+        systems[name] = {**info, "up": up_now if "base_url" in info else running and "error" not in info}
     report = {
         "running": running,
         "pid": (state or {}).get("pid"),
@@ -126,7 +147,7 @@ def status(
         out.print("sandboxes are not running: `hub sandbox up`")
         raise typer.Exit(1)
     for name, info in systems.items():
-        where = info.get("base_url") or info.get("smtp")
+        where = info.get("base_url") or info.get("smtp") or info.get("error", "")
         out.print(
             f"{name:5} {'up' if info['up'] else 'DOWN':4} {where}  {codec.dumps(info.get('credentials', {}))}"
         )

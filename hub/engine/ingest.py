@@ -70,17 +70,11 @@ class Ingestor:
         with self.store.begin() as conn:
             cursor = None if full else self.repo.get_cursor(conn, self.system, self.mapping.entity)
         stats.cursor = cursor
-        observers.started(stats, self.run_id)
-        try:
+        with observers.step(stats, self.run_id):
             for batch in self.connector.read(self.mapping.entity, cursor, self.batch_size):
                 self._ingest_batch(batch, stats)
                 if batch.cursor is not None:
                     stats.cursor = batch.cursor
-        except BaseException as exc:
-            observers.finished(stats, self.run_id, exc)
-            raise
-        stats.finished_at = utcnow()
-        observers.finished(stats, self.run_id)
         with self.store.begin() as conn:
             self.repo.add_stats(conn, self.run_id, stats)
         return stats

@@ -7,9 +7,11 @@ and library users may add their own.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Protocol
 
-from hub.engine.stats import SyncStats
+from hub.engine.stats import SyncStats, utcnow
 
 
 class StepObserver(Protocol):
@@ -41,6 +43,19 @@ def started(stats: SyncStats, run_id: str) -> None:
 def finished(stats: SyncStats, run_id: str, error: BaseException | None = None) -> None:
     for observer in _observers:
         _safely(observer.step_finished, stats, run_id, error)
+
+
+@contextmanager
+def step(stats: SyncStats, run_id: str) -> Iterator[None]:
+    """Wrap one sync step: observers hear its start and its end (with the error, if it raised)."""
+    started(stats, run_id)
+    try:
+        yield
+    except BaseException as exc:
+        finished(stats, run_id, exc)
+        raise
+    stats.finished_at = utcnow()
+    finished(stats, run_id)
 
 
 def _safely(call: object, *args: object) -> None:

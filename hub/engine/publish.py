@@ -119,15 +119,9 @@ class Publisher:
         if self.connector is None:
             raise ValueError("publishing needs a connector")
         stats = SyncStats(self.mapping.entity, self.target, "publish")
-        observers.started(stats, self.run_id)
-        try:
+        with observers.step(stats, self.run_id):
             for page in self._pages():
                 self._publish_page(page, stats)
-        except BaseException as exc:
-            observers.finished(stats, self.run_id, exc)
-            raise
-        stats.finished_at = utcnow()
-        observers.finished(stats, self.run_id)
         with self.store.begin() as conn:
             self.repo.add_stats(conn, self.run_id, stats)
         return stats

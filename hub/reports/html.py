@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from hub.engine import codec
+from hub.reports.failures import FAILURE_TABLE_COLUMNS
 
 _CSS = """
 body{font:14px/1.4 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px;color:#1d2733;background:#fafbfc}
@@ -40,7 +41,7 @@ tr.payload td{background:#f6f8fa}pre{margin:0;white-space:pre-wrap;word-break:br
 
 _JS = """
 const rows = JSON.parse(document.getElementById('data').textContent);
-const cols = ['id','entity','key','system','stage','rule','field','message','status','attempts','last_seen'];
+const cols = JSON.parse(document.getElementById('cols').textContent);
 let sortCol = 'last_seen', sortDir = -1;
 const $ = (id) => document.getElementById(id);
 function options(sel, name) {
@@ -158,22 +159,7 @@ def failures_html(rows: list[dict[str, Any]], *, generated_at: datetime, source:
             _counts_box("By stage", Counter(r["stage"] for r in rows)),
         )
     )
-    headers = "".join(
-        f"<th data-col='{c}'>{c.replace('_', ' ')}</th>"
-        for c in (
-            "id",
-            "entity",
-            "key",
-            "system",
-            "stage",
-            "rule",
-            "field",
-            "message",
-            "status",
-            "attempts",
-            "last_seen",
-        )
-    )
+    headers = "".join(f"<th data-col='{c}'>{c.replace('_', ' ')}</th>" for c in FAILURE_TABLE_COLUMNS)
     data = codec.dumps(rows).replace("<", "\\u003c")  # nothing in a payload can close the script element
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Failed records</title>
@@ -194,6 +180,7 @@ def failures_html(rows: list[dict[str, Any]], *, generated_at: datetime, source:
 <div id="shown"></div>
 <table class="list"><thead><tr>{headers}<th>payload</th></tr></thead><tbody id="rows"></tbody></table>
 <script type="application/json" id="data">{data}</script>
+<script type="application/json" id="cols">{codec.dumps(list(FAILURE_TABLE_COLUMNS))}</script>
 <script>{_JS}</script>
 </body></html>
 """
