@@ -13,6 +13,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from connectors.x12.cli import edi_app
 from hub.cli_common import (
     SUMMARY_COLUMNS,
     ConfigOpt,
@@ -41,6 +42,7 @@ mappings_app = typer.Typer(help="Mapping files: check them.", no_args_is_help=Tr
 app.add_typer(mappings_app, name="mappings")
 register_ops(app)
 app.add_typer(sandbox_app, name="sandbox")
+app.add_typer(edi_app, name="edi")
 err = Console(stderr=True)
 
 
