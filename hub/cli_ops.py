@@ -13,6 +13,7 @@ from hub.cli_common import ConfigOpt, Fmt, connectors_for, load_all
 from hub.config import load_config
 from hub.engine import codec
 from hub.errors import ConfigError
+from hub.reports.failures import list_failures
 from hub.reports.render import render
 from hub.store import Store
 
@@ -145,11 +146,20 @@ def plan(
                 }
             )
     blocked = blocking_failures(store, mapping)
+    # records the hub refused on the way in: they are not in any of these writes until fixed
+    rejected = [
+        {k: f[k] for k in ("id", "key", "system", "stage", "rule", "message")}
+        for f in list_failures(store, entity=entity, status="open")
+        if f["stage"] != "write"
+    ]
     if fmt is Fmt.json:
-        sys.stdout.write(
-            codec.dumps_pretty({"entity": entity, "blocked_by_open_failures": blocked, "writes": planned})
-            + "\n"
-        )
+        report = {
+            "entity": entity,
+            "blocked_by_open_failures": blocked,
+            "writes": planned,
+            "rejected": rejected,
+        }
+        sys.stdout.write(codec.dumps_pretty(report) + "\n")
         return
     rows = [
         {
@@ -170,6 +180,14 @@ def plan(
         title=f"{entity}: {len(planned)} records would be written",
         console=out,
     )
+    if rejected:
+        render(
+            rejected,
+            "table",
+            columns=("id", "key", "system", "stage", "rule", "message"),
+            title=f"{len(rejected)} {entity} records rejected on the way in (not published until fixed)",
+            console=out,
+        )
     if blocked:
         out.print(f"[yellow]publishing is held back: {blocked} open failures of blocking rules[/yellow]")
 

@@ -92,7 +92,10 @@ def test_plan_shows_exactly_the_erp_price_change_and_writes_nothing(hub: Hub) ->
     )
     assert shown.returncode == 0, shown.stderr
     expected = {"variants.0.price": [old_price, "999.99"]}
-    assert json.loads(shown.stdout)["writes"] == [
+    report = json.loads(shown.stdout)
+    rejected = {(r["key"], r["rule"]) for r in report["rejected"]}
+    assert ("SKU-1003", "product.name.required") in rejected and ("SKU-1003", "orphan") in rejected
+    assert report["writes"] == [
         {
             "target": "shop",
             "key": "SKU-1001",
