@@ -7,14 +7,14 @@ currency), loaded once per connector.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal, InvalidOperation
 from functools import cached_property
 from typing import Any
 
 from connectors.tryton.client import TrytonClient
 from hub.engine.ports import OutboundRecord, ReadBatch, WriteResult
-from hub.errors import FatalError
+from hub.errors import FatalError, RetriableError
 
 # Common unit codes (UN/CEFACT and plain words) -> Tryton unit names, so hub units resolve.
 UNIT_ALIASES = {
@@ -30,6 +30,39 @@ class RecordError(ValueError):
 def chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+Prepared = tuple[int, OutboundRecord, dict[str, Any]]
+
+
+def write_by_code(
+    conn: TrytonConnector,
+    records: Sequence[OutboundRecord],
+    wanted: Callable[[TrytonConnector, OutboundRecord], dict[str, Any]],
+    write_chunk: Callable[[TrytonConnector, Sequence[Prepared]], dict[int, WriteResult]],
+) -> list[WriteResult]:
+    """The write loop products and parties share: check each record, refuse a code twice in a batch,
+    write in chunks; a chunk Tryton never answered becomes retriable failures, not a crash."""
+    results: dict[int, WriteResult] = {}
+    prepared: list[Prepared] = []
+    seen: set[str] = set()
+    for index, record in enumerate(records):
+        try:
+            values = wanted(conn, record)
+            if values["code"] in seen:
+                raise RecordError(f"code: {values['code']} appears twice in one batch")
+            seen.add(values["code"])
+        except RecordError as exc:
+            results[index] = WriteResult(record.key, record.system_id, error=str(exc))
+            continue
+        prepared.append((index, record, values))
+    for part in chunks(prepared, conn.create_batch):
+        try:
+            results.update(write_chunk(conn, part))
+        except RetriableError as exc:  # Tryton unreachable even after retries: try these again later
+            for index, record, _ in part:
+                results[index] = WriteResult(record.key, record.system_id, f"Tryton unavailable: {exc}", True)
+    return [results[i] for i in range(len(records))]
 
 
 def to_decimal(value: Any, field: str, places: int) -> Decimal | None:

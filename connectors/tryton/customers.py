@@ -13,10 +13,9 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from connectors.tryton import batch
-from connectors.tryton.connector import RecordError, chunks, number_text, to_decimal
+from connectors.tryton.connector import RecordError, number_text, to_decimal, write_by_code
 from connectors.tryton.incremental import ChangeSpec, changed_at, read_changes
 from hub.engine.ports import OutboundRecord, ReadBatch, WriteResult
-from hub.errors import RetriableError
 
 if TYPE_CHECKING:
     from connectors.tryton.connector import TrytonConnector
@@ -90,26 +89,7 @@ def _wanted(conn: TrytonConnector, record: OutboundRecord) -> dict[str, Any]:
 
 
 def write(conn: TrytonConnector, records: Sequence[OutboundRecord]) -> list[WriteResult]:
-    results: dict[int, WriteResult] = {}
-    prepared: list[tuple[int, OutboundRecord, dict[str, Any]]] = []
-    seen: set[str] = set()
-    for index, record in enumerate(records):
-        try:
-            wanted = _wanted(conn, record)
-            if wanted["code"] in seen:
-                raise RecordError(f"code: {wanted['code']} appears twice in one batch")
-            seen.add(wanted["code"])
-        except RecordError as exc:
-            results[index] = WriteResult(record.key, record.system_id, error=str(exc))
-            continue
-        prepared.append((index, record, wanted))
-    for part in chunks(prepared, conn.create_batch):
-        try:
-            results.update(_write_chunk(conn, part))
-        except RetriableError as exc:  # Tryton unreachable even after retries: try these again later
-            for index, record, _ in part:
-                results[index] = WriteResult(record.key, record.system_id, f"Tryton unavailable: {exc}", True)
-    return [results[i] for i in range(len(records))]
+    return write_by_code(conn, records, _wanted, _write_chunk)
 
 
 def _write_chunk(
