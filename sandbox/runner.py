@@ -1,7 +1,9 @@
-"""Starts the SaaS stand-ins (shop, CRM, PIM) and the mail catcher together, and seeds them.
+"""Starts the SaaS stand-ins (shop, CRM, PIM), the mail catcher and the Tryton ERP together, and seeds them.
 
 ``python -m sandbox.runner serve --var var`` runs them in one process until SIGTERM and writes
 ``var/sandbox/state.json`` (pid, base URLs, local credentials), which `hub sandbox status` reads.
+Tryton is the real ERP, not a stand-in: it runs when it is installed (the ``dev``/``erp`` extras) and
+``with_erp`` asks for it; otherwise the status says why and the ERP stays a file drop.
 """
 
 from __future__ import annotations
@@ -12,33 +14,54 @@ import os
 import signal
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import requests
 
 from sandbox.common.server import SandboxServer
 from sandbox.mail import MailCatcher
+from sandbox.tryton.bootstrap import ADMIN_LOGIN, ADMIN_PASSWORD, TrytonUnavailable
+
+if TYPE_CHECKING:
+    from connectors.tryton.connector import TrytonConnector
+    from sandbox.tryton.server import TrytonServer
 
 DATA = Path(__file__).resolve().parent / "data"
-PORTS = {"shop": 18081, "crm": 18082, "pim": 18083, "mail": 18025}
+PORTS = {"shop": 18081, "crm": 18082, "pim": 18083, "mail": 18025, "erp": 18069}
+ERP_DATABASE = "hub"
 CREDENTIALS: dict[str, dict[str, str]] = {
     # local, well-known sandbox secrets; hub.sandbox.yaml reads them from these environment variables
     "shop": {"access_token": "shpat_sandbox_0000", "webhook_secret": "sandbox-webhook-secret"},
     "crm": {"access_token": "pat-sandbox-crm-0000"},
     "pim": {"client_id": "hub", "secret": "hub-secret", "username": "admin", "password": "admin"},
+    "erp": {"database": ERP_DATABASE, "user": ADMIN_LOGIN, "password": ADMIN_PASSWORD},
 }
 ENV = {
     "HUB_SHOP_ACCESS_TOKEN": CREDENTIALS["shop"]["access_token"],
     "HUB_CRM_ACCESS_TOKEN": CREDENTIALS["crm"]["access_token"],
     "HUB_PIM_SECRET": CREDENTIALS["pim"]["secret"],
     "HUB_PIM_PASSWORD": CREDENTIALS["pim"]["password"],
+    "HUB_TRYTON_PASSWORD": CREDENTIALS["erp"]["password"],
 }
 
 
 class Sandboxes:
-    """The stand-ins on loopback, each with its own SQLite file under ``<var>/sandbox/``."""
+    """The stand-ins on loopback, each with its own SQLite file under ``<var>/sandbox/``.
 
-    def __init__(self, var: Path, ports: dict[str, int] | None = None, *, fast_limits: bool = False) -> None:
+    ``with_erp`` adds a real Tryton on ``ports["erp"]``, from the template cached under
+    ``<tryton_cache or var>/tryton/`` (building it takes about a minute, so tests pass the repo's
+    ``var``). When Tryton cannot run, ``erp`` stays None and ``erp_error`` says why.
+    """
+
+    def __init__(
+        self,
+        var: Path,
+        ports: dict[str, int] | None = None,
+        *,
+        fast_limits: bool = False,
+        with_erp: bool = False,
+        tryton_cache: Path | None = None,
+    ) -> None:
         from sandbox.crm.app import create_app as crm_app
         from sandbox.pim.app import create_app as pim_app
         from sandbox.shop.app import create_app as shop_app
@@ -71,17 +94,40 @@ class Sandboxes:
             ),
         }
         self.mail = MailCatcher(self.folder / "mail", ports["mail"])
+        self.erp: TrytonServer | None = None
+        self.erp_error: str | None = None
+        if with_erp:
+            from sandbox.tryton.server import TrytonServer
+
+            cache = Path(tryton_cache) if tryton_cache is not None else Path(var)
+            self.erp = TrytonServer(cache, database=ERP_DATABASE, port=ports["erp"])
 
     def start(self) -> Sandboxes:
         for server in self.servers.values():
             server.start()
         self.mail.start()
+        if self.erp is not None:
+            try:
+                self.erp.start()
+            except TrytonUnavailable as exc:
+                self.erp.stop()
+                self.erp, self.erp_error = None, str(exc)
         return self
 
     def stop(self) -> None:
         for server in self.servers.values():
             server.stop()
         self.mail.stop()
+        if self.erp is not None:
+            self.erp.stop()
+
+    def erp_connector(self) -> TrytonConnector:
+        """A Tryton connector on the sandbox ERP (seeding, tests); requires a running ``erp``."""
+        from sandbox.tryton.seed import connector_for
+
+        assert self.erp is not None, f"the ERP is not running: {self.erp_error or 'with_erp=False'}"
+        erp = self.erp
+        return connector_for(erp.url, erp.database, erp.user, erp.password)
 
     def __enter__(self) -> Sandboxes:
         return self.start()
@@ -95,6 +141,10 @@ class Sandboxes:
             for name, server in self.servers.items()
         }
         systems["mail"] = {"smtp": f"127.0.0.1:{self.mail.port}", "folder": str(self.mail.folder)}
+        if self.erp is not None:
+            systems["erp"] = {"base_url": self.erp.url.rstrip("/"), "credentials": CREDENTIALS["erp"]}
+        elif self.erp_error is not None:
+            systems["erp"] = {"error": self.erp_error, "note": "the ERP stays a file drop (connector: files)"}
         return {"pid": os.getpid(), "systems": systems, "env": ENV}
 
     def seed(self, data: Path = DATA) -> dict[str, Any]:
@@ -110,6 +160,10 @@ class Sandboxes:
         report["shop"] = _post(
             self.servers["shop"].url, {"orders": list(read_jsonl(data / "shop" / "order"))}
         )
+        if self.erp is not None:
+            from sandbox.tryton.seed import seed as seed_erp
+
+            report["erp"] = seed_erp(self.erp_connector(), data / "erp").as_dict()
         return report
 
 
@@ -123,11 +177,11 @@ def state_file(var: Path) -> Path:
     return Path(var) / "sandbox" / "state.json"
 
 
-def serve(var: Path, seed: bool) -> None:
+def serve(var: Path, seed: bool, *, erp: bool = True, tryton_cache: Path | None = None) -> None:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    with Sandboxes(var) as sandboxes:
+    with Sandboxes(var, with_erp=erp, tryton_cache=tryton_cache) as sandboxes:
         state = sandboxes.status()
         if seed:
             state["seeded"] = sandboxes.seed()
@@ -143,8 +197,14 @@ def main() -> None:
     parser.add_argument("command", choices=["serve"])
     parser.add_argument("--var", type=Path, default=Path("var"))
     parser.add_argument("--seed", action="store_true")
+    parser.add_argument(
+        "--no-erp", action="store_true", help="Do not start Tryton (the ERP stays a file drop)."
+    )
+    parser.add_argument(
+        "--tryton-cache", type=Path, default=None, help="Folder whose tryton/ holds the template."
+    )
     args = parser.parse_args()
-    serve(args.var, args.seed)
+    serve(args.var, args.seed, erp=not args.no_erp, tryton_cache=args.tryton_cache)
 
 
 if __name__ == "__main__":

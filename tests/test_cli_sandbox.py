@@ -1,4 +1,8 @@
-"""`hub sandbox up|status|down` as a user runs it: a background process, JSON status, clean stop."""
+"""`hub sandbox up|status|down` as a user runs it: a background process, JSON status, clean stop.
+
+`up` starts Tryton too when it is installed, from the template cached under the repo's ``var/tryton/``
+(``--tryton-cache``), so the test does not build one of its own.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from connectors.tryton.client import TrytonClient
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.slow
@@ -30,7 +35,7 @@ def test_up_status_down(tmp_path: Path) -> None:
             timeout=180,
         )
 
-    started = hub("up", "--format", "json")
+    started = hub("up", "--format", "json", "--tryton-cache", str(ROOT / "var"))
     try:
         assert started.returncode == 0, started.stderr
         status = json.loads(hub("status", "--format", "json").stdout)
@@ -43,6 +48,12 @@ def test_up_status_down(tmp_path: Path) -> None:
         )
         assert orders.ok and len(orders.json()["orders"]) == 25  # seeded from the sample data
         assert status["env"]["HUB_SHOP_ACCESS_TOKEN"] == shop["credentials"]["access_token"]
+        erp = status["systems"]["erp"]
+        if "error" not in erp:  # Tryton installed: the real ERP on the profile's port, seeded
+            assert erp["base_url"] == "http://127.0.0.1:18069" and erp["up"], erp
+            client = TrytonClient(erp["base_url"], **erp["credentials"])
+            assert len(client.search("product.product", [])) == 49  # sandbox/data/erp/product
+            assert status["env"]["HUB_TRYTON_PASSWORD"] == erp["credentials"]["password"]
     finally:
         stopped = hub("down")
     assert stopped.returncode == 0 and "stopped" in stopped.stdout

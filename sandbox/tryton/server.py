@@ -43,11 +43,23 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _port_free(port: int) -> bool:
+    """Nothing listens on ``port`` (connections lingering in TIME_WAIT do not count)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
 class _Instance:
     """One trytond process and the folder holding its database, config and log."""
 
-    def __init__(self, workdir: Path, database: str) -> None:
+    def __init__(self, workdir: Path, database: str, port: int | None = None) -> None:
         self.workdir, self.database = workdir, database
+        self.fixed_port = port
         self.port = 0
         self.proc: subprocess.Popen[bytes] | None = None
         self.error: BaseException | None = None
@@ -66,7 +78,10 @@ class _Instance:
         for suffix in ("-wal", "-shm"):
             Path(f"{self.db_file}{suffix}").unlink(missing_ok=True)
         restore(template, self.db_file)
-        self.port = free_port()
+        if self.fixed_port and not _port_free(self.fixed_port):
+            # else a leftover server there would answer the readiness probe in place of this one
+            raise TrytonUnavailable(f"port {self.fixed_port} is taken (another trytond still running?)")
+        self.port = self.fixed_port or free_port()
         conf = write_config(self.workdir / "trytond.conf", self.workdir, listen=f"127.0.0.1:{self.port}")
         with self.log_file.open("ab") as log:
             self.proc = subprocess.Popen(
@@ -126,11 +141,23 @@ class TrytonServer:
 
     Working databases live in a temporary folder under ``var_dir/tryton/run/`` (kept after ``stop()``
     when ``HUB_KEEP_TRYTON`` is set, for post-mortems). ``standby=False`` runs a single trytond.
+    ``port`` fixes the listening port (``hub sandbox up``, whose profile names the URL); two servers
+    cannot share it, so a fixed port means no standby and ``reset()`` restarts in place.
     """
 
-    def __init__(self, var_dir: Path | str, *, database: str = "hub", standby: bool = True) -> None:
+    def __init__(
+        self,
+        var_dir: Path | str,
+        *,
+        database: str = "hub",
+        standby: bool = True,
+        port: int | None = None,
+    ) -> None:
         self.var_dir = Path(var_dir).resolve()
         self.database = database
+        self.fixed_port = port
+        if port is not None:
+            standby = False
         self.user, self.password = ADMIN_LOGIN, ADMIN_PASSWORD
         self.standby = standby
         self.template: Path | None = None
@@ -169,9 +196,13 @@ class TrytonServer:
         slots = []
         for name in ("a", "b") if self.standby else ("a",):
             (self.workdir / name).mkdir()
-            slots.append(_Instance(self.workdir / name, self.database))
+            slots.append(_Instance(self.workdir / name, self.database, self.fixed_port))
         self._active = slots[0]
-        self._active.launch(self.template)
+        try:
+            self._active.launch(self.template)
+        except BaseException:
+            self.stop()  # no working folder left behind by a server that never answered
+            raise
         if self.standby:
             self._spare = slots[1]
             self._prepare(self._spare)
