@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
 import uuid
 from datetime import UTC, datetime
@@ -24,11 +22,12 @@ from hub.cli_common import (
     entities,
     load_all,
 )
+from hub.cli_demo import demo
 from hub.cli_ops import register as register_ops
 from hub.cli_sandbox import sandbox_app
 from hub.config import load_config
 from hub.errors import ConfigError, HubError
-from hub.reports.failures import FAILURE_TABLE_COLUMNS, list_failures, run_summary
+from hub.reports.failures import FAILURE_TABLE_COLUMNS, list_failures
 from hub.reports.render import render
 from hub.store import Store
 
@@ -43,6 +42,7 @@ app.add_typer(mappings_app, name="mappings")
 register_ops(app)
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(edi_app, name="edi")
+app.command()(demo)
 err = Console(stderr=True)
 
 
@@ -144,78 +144,6 @@ def mappings_check(
         for m in mappings.values()
     ]
     render(rows, fmt.value, title=f"{len(rows)} mapping files are valid")
-
-
-@app.command()
-def demo(
-    reset: Annotated[bool, typer.Option(help="Start from an empty hub store.")] = False,
-    fmt: Annotated[Fmt, typer.Option("--format", "-f", help="Output format of the summary.")] = Fmt.table,
-    keep_running: Annotated[
-        bool,
-        typer.Option(help="Then leave the Dagster UI and daemon running with every schedule and sensor on."),
-    ] = False,
-    port: Annotated[int, typer.Option(help="Port of the Dagster UI with --keep-running.")] = 3000,
-    config: ConfigOpt = None,
-) -> None:
-    """Sync the embedded sample systems end to end through Dagster and print a per-entity, per-system summary."""
-    import dagster as dg
-
-    from pipelines.execute import run_sync
-
-    cfg = load_config(config)
-    if reset:
-        Store(cfg.database_url).drop_all()
-    # Runs are kept under var/dagster, which `make dagster-dev` uses as DAGSTER_HOME: the UI shows them.
-    home = Path(os.environ.get("DAGSTER_HOME") or cfg.path("var/dagster"))
-    home.mkdir(parents=True, exist_ok=True)
-    instance = dg.DagsterInstance.local_temp(str(home))
-    run_id, success = run_sync(None, config_path=cfg.file, instance=instance)
-    from hub.engine import ENTITY_ORDER
-
-    store = Store(cfg.database_url)
-    order = {name: i for i, name in enumerate(ENTITY_ORDER)}
-    rows = sorted(
-        run_summary(store, run_id), key=lambda r: (order.get(r["entity"], 99), r["stage"] != "ingest")
-    )
-    render(rows, fmt.value, columns=SUMMARY_COLUMNS, title=f"Dagster run {run_id}")
-    if fmt is Fmt.table:
-        open_failures = len(list_failures(store, status="open"))
-        out = Console()
-        out.print(f"Hub store: {cfg.database_url}")
-        out.print(f"Outboxes: {cfg.path('var/outbox')}")
-        out.print(
-            f"{open_failures} open failed records: run [bold]hub failures[/bold] "
-            "(or --format json|csv) to see them with their reasons."
-        )
-        if not keep_running:
-            out.print("Dagster UI: [bold]make dagster-dev[/bold] (or hub demo --keep-running).")
-    if keep_running:
-        Console().print(
-            f"Dagster UI and daemon on http://127.0.0.1:{port} (schedules and sensors on); Ctrl-C stops."
-        )
-        env = {
-            **os.environ,
-            "DAGSTER_HOME": str(home),
-            "HUB_SCHEDULES_RUNNING": "1",
-            "HUB_CONFIG": str(cfg.file),
-        }
-        command = [
-            sys.executable,
-            "-m",
-            "dagster",
-            "dev",
-            "-m",
-            "pipelines.definitions",
-            "-h",
-            "127.0.0.1",
-            "-p",
-            str(port),
-        ]
-        try:
-            raise typer.Exit(subprocess.call(command, env=env))
-        except KeyboardInterrupt:
-            raise typer.Exit(0) from None
-    raise typer.Exit(0 if success else 1)
 
 
 def main() -> None:

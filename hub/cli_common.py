@@ -47,7 +47,7 @@ def load_all(config: Path | None) -> tuple[HubConfig, MappingSet]:
     from hub.engine.observers import install_from_config
 
     cfg = load_config(config)
-    mappings = load_mappings(cfg.mappings_dir, cfg.systems)
+    mappings = load_mappings(cfg.mappings_dir, cfg.systems, cfg.entities)
     install_from_config(cfg)
     return cfg, mappings
 

@@ -92,6 +92,9 @@ class SchedulesConfig(_Strict):
 class HubConfig(_Strict):
     store: StoreConfig = Field(default_factory=StoreConfig)
     mappings: str = Field(default="mappings", description="Folder of <entity>.yaml mapping files.")
+    entities: list[str] | None = Field(
+        default=None, description="Entities this hub syncs (default: every mapping file in the folder)."
+    )
     batch_size: int = Field(default=1000, ge=1, le=100_000)
     systems: dict[str, SystemConfig]
     openlineage: OpenLineageConfig = Field(default_factory=OpenLineageConfig)

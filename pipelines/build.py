@@ -46,7 +46,7 @@ def build_jobs(mappings: MappingSet) -> list[dg.UnresolvedAssetJobDefinition]:
 def build_definitions(config_path: str | Path | None = None) -> dg.Definitions:
     """Everything Dagster shows, from one configuration file (HUB_CONFIG / ./hub.yaml by default)."""
     config = load_config(config_path)
-    mappings = load_mappings(config.mappings_dir, config.systems)
+    mappings = load_mappings(config.mappings_dir, config.systems, config.entities)
     install_from_config(config)  # OpenLineage events and alert rules for the steps the assets run
     if not mappings:
         raise ConfigError("no <entity>.yaml mapping files", file=str(config.mappings_dir))

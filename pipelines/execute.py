@@ -23,10 +23,12 @@ def run_sync(
     config_path: str | Path | None = None,
     instance: dg.DagsterInstance | None = None,
     full: bool = False,
+    log_level: str = "WARNING",
 ) -> tuple[str, bool]:
     """Sync ``entities`` (None or empty = all) and return (Dagster run id, whether every step succeeded).
 
-    ``full`` re-reads every source from the start, ignoring saved cursors.
+    ``full`` re-reads every source from the start, ignoring saved cursors. ``log_level`` is the
+    console log level of the run (the run's events are in the instance whatever it is).
     """
     defs = build_definitions(config_path)
     graph = defs.resolve_asset_graph()
@@ -47,9 +49,9 @@ def run_sync(
         if wanted:  # several entities: the whole-hub job, narrowed to their groups
             selection = [key for key, group in groups.items() if group in wanted]
 
-    run_config: dict[str, Any] = {}
+    run_config: dict[str, Any] = {"loggers": {"console": {"config": {"log_level": log_level}}}}
     if full:
-        run_config = {"ops": {ingest_op_name(e): {"config": {"full": True}} for e in (wanted or known)}}
+        run_config["ops"] = {ingest_op_name(e): {"config": {"full": True}} for e in (wanted or known)}
     result = job.execute_in_process(
         run_config=run_config,
         instance=instance or dg.DagsterInstance.ephemeral(),

@@ -114,6 +114,8 @@ def test_demo_keep_running_leaves_ui_and_daemon_with_schedules_on(
             "-m",
             "hub.cli",
             "demo",
+            "--systems",
+            "files",
             "--keep-running",
             "--port",
             str(port),

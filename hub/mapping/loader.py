@@ -80,13 +80,18 @@ def mapping_version(file: Path) -> str:
     return hashlib.sha256(file.read_bytes()).hexdigest()[:12]
 
 
-def load_mappings(directory: Path, known_systems: Iterable[str] | None = None) -> MappingSet:
+def load_mappings(
+    directory: Path, known_systems: Iterable[str] | None = None, only: Iterable[str] | None = None
+) -> MappingSet:
     """Load and compile every `<entity>.yaml` directly in ``directory`` (sub-folders such as partners/ are not entities)."""
     if not directory.is_dir():
         raise ConfigError("mappings folder does not exist", file=str(directory))
     known = set(known_systems) if known_systems is not None else None
     result = MappingSet()
+    wanted = set(only) if only is not None else None
     for file in sorted(directory.glob("*.yaml")):
+        if wanted is not None and file.stem not in wanted:
+            continue  # the configuration syncs only some entities
         mapping = load_mapping_file(file, known)
         result[mapping.entity] = mapping
     return result
