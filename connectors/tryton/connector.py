@@ -35,6 +35,21 @@ def chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
 Prepared = tuple[int, OutboundRecord, dict[str, Any]]
 
 
+def base_values(conn: TrytonConnector, record: OutboundRecord) -> dict[str, Any]:
+    """What products and parties check alike: a code, the company's currency, a name."""
+    p = record.payload
+    code = str(p.get("code") or record.key or "").strip()
+    if not code:
+        raise RecordError("code: required")
+    currency = p.get("currency")
+    if currency and str(currency).strip().upper() != conn.lookups.currency:
+        raise RecordError(f"currency: {currency} differs from the company currency {conn.lookups.currency}")
+    wanted: dict[str, Any] = {"code": code}
+    if p.get("name") not in (None, ""):
+        wanted["name"] = str(p["name"])
+    return wanted
+
+
 def write_by_code(
     conn: TrytonConnector,
     records: Sequence[OutboundRecord],

@@ -13,7 +13,7 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from connectors.tryton import batch
-from connectors.tryton.connector import RecordError, number_text, to_decimal, write_by_code
+from connectors.tryton.connector import RecordError, base_values, number_text, to_decimal, write_by_code
 from connectors.tryton.incremental import ChangeSpec, changed_at, read_changes
 from hub.engine.ports import OutboundRecord, ReadBatch, WriteResult
 
@@ -67,15 +67,7 @@ def read(conn: TrytonConnector, cursor: str | None, batch_size: int) -> Iterator
 
 def _wanted(conn: TrytonConnector, record: OutboundRecord) -> dict[str, Any]:
     p = record.payload
-    code = str(p.get("code") or record.key or "").strip()
-    if not code:
-        raise RecordError("code: required")
-    currency = p.get("currency")
-    if currency and str(currency).strip().upper() != conn.lookups.currency:
-        raise RecordError(f"currency: {currency} differs from the company currency {conn.lookups.currency}")
-    wanted: dict[str, Any] = {"code": code}
-    if p.get("name") not in (None, ""):
-        wanted["name"] = str(p["name"])
+    wanted = base_values(conn, record)
     if p.get("email") not in (None, ""):
         wanted["email"] = str(p["email"]).strip()
     if p.get("payment_term") not in (None, ""):

@@ -37,7 +37,8 @@ class EnvelopeRules:
     def find(self, level: str, code: str, message: str, kind: str, **where: Any) -> Finding:
         raise NotImplementedError
 
-    def open_group(self, seg: Sequence[str]) -> None:
+    def close_open_group(self) -> None:
+        """A new group or the end of input while a transaction or group is still open: report the missing trailers."""
         if self.txn is not None:
             self.unterminated_transaction()
         if self.group is not None:
@@ -48,6 +49,9 @@ class EnvelopeRules:
                 "missing_trailer",
             )
             self.group = None
+
+    def open_group(self, seg: Sequence[str]) -> None:
+        self.close_open_group()
         get = lambda i: seg[i] if i < len(seg) else ""  # noqa: E731
         group = GroupResult(get(1), get(6), get(8), get(2), get(3), self.line - 1)
         self.result.groups.append(group)
@@ -260,16 +264,7 @@ class EnvelopeRules:
         self.position = 0
 
     def finish(self) -> None:
-        if self.txn is not None:
-            self.unterminated_transaction()
-        if self.group is not None:
-            self.find(
-                "group",
-                "3",
-                f"functional group {self.group.control_number} has no GE trailer",
-                "missing_trailer",
-            )
-            self.group = None
+        self.close_open_group()
         if not self.closed:
             self.find(
                 "interchange",
