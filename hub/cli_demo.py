@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from enum import StrEnum
@@ -42,6 +43,13 @@ def demo(
         typer.Option(help="Then leave the Dagster UI and daemon running with every schedule and sensor on."),
     ] = False,
     port: Annotated[int, typer.Option(help="Port of the Dagster UI with --keep-running.")] = 3000,
+    products: Annotated[
+        int,
+        typer.Option(
+            help="Sandbox demo: products to generate (about 2% defective); 0: the small sample set."
+        ),
+    ] = 500,
+    accounts: Annotated[int, typer.Option(help="Sandbox demo: B2B accounts to generate.")] = 200,
     config: ConfigOpt = None,
 ) -> None:
     """Sync the embedded systems end to end through Dagster and print a per-entity, per-system summary."""
@@ -52,7 +60,7 @@ def demo(
     sandbox = systems is DemoSystems.sandbox
     cfg = load_config(config or (PROJECT_ROOT / "hub.sandbox.yaml" if sandbox else None))
     out = Console(width=None if sys.stdout.isatty() else 200)
-    running = _start_sandboxes(cfg, out) if sandbox else None
+    running = _start_sandboxes(cfg, out, products, accounts) if sandbox else None
     try:
         if reset or sandbox:
             Store(cfg.database_url).drop_all()  # fresh systems, fresh hub
@@ -87,8 +95,9 @@ def demo(
     raise typer.Exit(0 if success else 1)
 
 
-def _start_sandboxes(cfg: HubConfig, out: Console) -> Any:
-    from sandbox.runner import ENV, Sandboxes, state_file
+def _start_sandboxes(cfg: HubConfig, out: Console, products: int, accounts: int) -> Any:
+    from sandbox.runner import DATA, ENV, Sandboxes, state_file
+    from sandbox.sample_data.scale import generate
 
     var = cfg.path("var")
     if state_file(var).exists():
@@ -102,13 +111,22 @@ def _start_sandboxes(cfg: HubConfig, out: Console) -> Any:
     out.print(
         "Starting the shop, CRM and PIM stand-ins and Tryton (the first start builds its database, ~1 min)..."
     )
-    sandboxes = Sandboxes(var, with_erp=True, tryton_cache=var).start()
+    data = DATA
+    if products or accounts:
+        data = var / "sandbox" / "generated"
+        shutil.rmtree(data, ignore_errors=True)
+        planted = generate(data, products=products, accounts=accounts)
+        out.print(
+            f"Generated {products} products and {accounts} accounts with {len(planted)} deliberate defects."
+        )
+    # the stand-ins with Shopify Plus-like limits, so a catalogue of hundreds loads in a minute or two
+    sandboxes = Sandboxes(var, with_erp=True, tryton_cache=var, fast_limits=True).start()
     if sandboxes.erp is None:
         sandboxes.stop()
         raise FatalError(
             f"Tryton cannot run here ({sandboxes.erp_error}); `hub demo --systems files` runs without it"
         )
-    seeded = sandboxes.seed()
+    seeded = sandboxes.seed(data)
     os.environ.update(ENV)  # the profile's secrets ({env: ...}) are the sandboxes' local credentials
     pim = seeded.get("pim", {})
     out.print(

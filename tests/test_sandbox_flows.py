@@ -49,7 +49,7 @@ def _project(dest: Path, sandboxes: Sandboxes, db_url: str, monkeypatch: pytest.
     for name, port in (("shop", 18081), ("crm", 18082), ("pim", 18083)):
         text = text.replace(f"http://127.0.0.1:{port}", sandboxes.servers[name].url)
     # quick retries for the fault runs; the limits themselves are scaled up by fast_limits
-    text = text.replace("      rate_per_second: 2\n", "      rate_per_second: 40\n      backoff: 0.05\n")
+    text = re.sub(r"      rate_per_second: .*\n", "      rate_per_second: 40\n      backoff: 0.05\n", text)
     # small pages: many more calls to the CRM and the PIM, so their faults are really exercised
     text = text.replace(
         "      values_format: flat\n", "      values_format: flat\n      page_size: 10\n      backoff: 0.05\n"
