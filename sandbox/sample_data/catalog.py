@@ -6,7 +6,7 @@ import random
 from pathlib import Path
 from typing import Any
 
-from sandbox.sample_data.writers import gtin13, write_csv, write_jsonl
+from sandbox.sample_data.writers import ERP_PARTY_COLUMNS, ERP_PRODUCT_COLUMNS, gtin13, write_csv, write_jsonl
 
 CATEGORIES = {
     "fasteners": (
@@ -251,22 +251,13 @@ def write(folder: Path) -> None:
     write_jsonl(folder / "pim" / "product" / "products.jsonl", pim)
     write_csv(
         folder / "erp" / "product" / "products.csv",
-        ["code", "name", "list_price", "cost_price", "currency", "default_uom"],
+        ERP_PRODUCT_COLUMNS,
         erp_products,
     )
     crm, erp_parties = _customers(rng)
     write_jsonl(folder / "crm" / "customer" / "companies.jsonl", crm)
     write_csv(
         folder / "erp" / "customer" / "parties.csv",
-        [
-            "code",
-            "name",
-            "email",
-            "payment_term",
-            "credit_limit_amount",
-            "currency",
-            "credit_hold",
-            "vat_code",
-        ],
+        ERP_PARTY_COLUMNS,
         erp_parties,
     )

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from sandbox.sample_data import catalog
-from sandbox.sample_data.writers import write_csv, write_jsonl
+from sandbox.sample_data.writers import ERP_STOCK_COLUMNS, write_csv, write_jsonl
 
 SEED = 20261123
 
@@ -360,16 +360,7 @@ def write(folder: Path) -> None:
     rng = random.Random(SEED)
     write_csv(
         folder / "erp" / "stock" / "stock.csv",
-        [
-            "product",
-            "warehouse",
-            "quantity",
-            "reserved_quantity",
-            "available_quantity",
-            "min_quantity",
-            "uom",
-            "write_date",
-        ],
+        ERP_STOCK_COLUMNS,
         _stock(rng),
     )
     orders = _orders(rng)

@@ -14,7 +14,14 @@ from pathlib import Path
 from typing import Any
 
 from sandbox.sample_data.catalog import BRANDS, CATEGORIES
-from sandbox.sample_data.writers import gtin13, write_csv, write_jsonl
+from sandbox.sample_data.writers import (
+    ERP_PARTY_COLUMNS,
+    ERP_PRODUCT_COLUMNS,
+    ERP_STOCK_COLUMNS,
+    gtin13,
+    write_csv,
+    write_jsonl,
+)
 
 PRODUCT_DEFECTS = (
     "missing name",
@@ -246,38 +253,8 @@ def generate(
     pim, prices, stock, product_defects = _products(rng, products, defect_rate)
     crm, parties, account_defects = _accounts(rng, accounts, defect_rate)
     write_jsonl(folder / "pim" / "product" / "products.jsonl", pim)
-    write_csv(
-        folder / "erp" / "product" / "products.csv",
-        ["code", "name", "list_price", "cost_price", "currency", "default_uom"],
-        prices,
-    )
-    write_csv(
-        folder / "erp" / "stock" / "stock.csv",
-        [
-            "product",
-            "warehouse",
-            "quantity",
-            "reserved_quantity",
-            "available_quantity",
-            "min_quantity",
-            "uom",
-            "write_date",
-        ],
-        stock,
-    )
+    write_csv(folder / "erp" / "product" / "products.csv", ERP_PRODUCT_COLUMNS, prices)
+    write_csv(folder / "erp" / "stock" / "stock.csv", ERP_STOCK_COLUMNS, stock)
     write_jsonl(folder / "crm" / "customer" / "companies.jsonl", crm)
-    write_csv(
-        folder / "erp" / "customer" / "parties.csv",
-        [
-            "code",
-            "name",
-            "email",
-            "payment_term",
-            "credit_limit_amount",
-            "currency",
-            "credit_hold",
-            "vat_code",
-        ],
-        parties,
-    )
+    write_csv(folder / "erp" / "customer" / "parties.csv", ERP_PARTY_COLUMNS, parties)
     return product_defects + account_defects

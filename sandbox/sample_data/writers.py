@@ -8,6 +8,29 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+# the ERP's export files: one layout for the hand-made sample and for generated data sets
+ERP_PRODUCT_COLUMNS = ["code", "name", "list_price", "cost_price", "currency", "default_uom"]
+ERP_PARTY_COLUMNS = [
+    "code",
+    "name",
+    "email",
+    "payment_term",
+    "credit_limit_amount",
+    "currency",
+    "credit_hold",
+    "vat_code",
+]
+ERP_STOCK_COLUMNS = [
+    "product",
+    "warehouse",
+    "quantity",
+    "reserved_quantity",
+    "available_quantity",
+    "min_quantity",
+    "uom",
+    "write_date",
+]
+
 
 def write_jsonl(path: Path, rows: Iterable[dict[str, Any] | str]) -> None:
     """Rows as JSON Lines; a plain string row is written as is (to plant malformed lines)."""
