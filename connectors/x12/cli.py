@@ -193,6 +193,14 @@ def translate_cmd(
     raise typer.Exit(0 if ok else 1)
 
 
+def _add_errors(rows: Any, where: str, errors: list[dict[str, Any]]) -> None:
+    """One table row per error of an envelope level (interchange, group or transaction set)."""
+    for f in errors:
+        rows.add_row(
+            where, f["segment"] or "", _s(f.get("position")), _s(f["element"]), f["code"], f["message"]
+        )
+
+
 def _print_validation(doc: dict[str, Any]) -> None:
     from rich.console import Console
     from rich.table import Table
@@ -208,39 +216,15 @@ def _print_validation(doc: dict[str, Any]) -> None:
         )
         for note in ic["notes"]:
             console.print(f"    note: {note}")
-        for f in ic["errors"]:
-            rows.add_row(
-                f"ISA {ic['control_number']}",
-                f["segment"] or "",
-                "",
-                _s(f["element"]),
-                f["code"],
-                f["message"],
-            )
+        _add_errors(rows, f"ISA {ic['control_number']}", ic["errors"])
         for g in ic["groups"]:
             console.print(
                 f"    group {g['functional_id']} {g['control_number']} ({g['version']}): {g['status']}"
             )
-            for f in g["errors"]:
-                rows.add_row(
-                    f"GS {g['control_number']}",
-                    f["segment"] or "",
-                    "",
-                    _s(f["element"]),
-                    f["code"],
-                    f["message"],
-                )
+            _add_errors(rows, f"GS {g['control_number']}", g["errors"])
             for t in g["transactions"]:
                 console.print(f"      {t['set_id']} {t['control_number']}: {t['status']}")
-                for f in t["errors"]:
-                    rows.add_row(
-                        f"ST {t['control_number']}",
-                        f["segment"] or "",
-                        _s(f["position"]),
-                        _s(f["element"]),
-                        f["code"],
-                        f["message"],
-                    )
+                _add_errors(rows, f"ST {t['control_number']}", t["errors"])
     if rows.row_count:
         console.print(rows)
     if doc["ack"]:

@@ -187,17 +187,10 @@ class EnvelopeRules:
         self.group = None
 
     def close_interchange(self, seg: Sequence[str]) -> None:
-        if self.txn is not None:
-            self.unterminated_transaction()
-        if self.group is not None:
-            self.find(
-                "group",
-                "3",
-                f"functional group {self.group.control_number} has no GE trailer",
-                "missing_trailer",
-            )
+        group_open = self.group is not None
+        self.close_open_group()
+        if group_open:
             self.find("interchange", "024", "IEA before the functional group was closed", "structure")
-            self.group = None
         count, control = (seg[1] if len(seg) > 1 else ""), (seg[2] if len(seg) > 2 else "")
         if control != self.ic.control_number:
             self.find(
