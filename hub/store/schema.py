@@ -147,6 +147,32 @@ edi_interchanges = sa.Table(
     sa.UniqueConstraint("direction", "sender", "control_number", name="uq_edi_interchange"),
 )
 
+edi_documents = sa.Table(
+    "edi_documents",
+    metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    sa.Column("partner", sa.String(64), nullable=False),
+    sa.Column("direction", sa.String(8), nullable=False, comment="in or out"),
+    sa.Column("interchange", sa.String(9), nullable=False, comment="ISA13"),
+    sa.Column("functional_id", sa.String(2), nullable=False, comment="GS01"),
+    sa.Column("group_control", sa.String(9), nullable=False, comment="GS06"),
+    sa.Column("set_id", sa.String(3), nullable=False, comment="ST01: 850, 855, 856, 810, 846, 997..."),
+    sa.Column("set_control", sa.String(9), nullable=False, comment="ST02"),
+    sa.Column("reference", sa.String(64), comment="PO, shipment or invoice number"),
+    sa.Column("order_no", sa.String(64)),
+    sa.Column("status", sa.String(32), nullable=False),
+    sa.Column("file", sa.Text),
+    sa.Column("at", Stamp, nullable=False),
+    sa.Column("ack_due_at", Stamp, comment="outbound: when the partner's 997 is overdue"),
+    sa.Column("acked_at", Stamp),
+    sa.Column("ack_status", sa.String(32), comment="accepted, accepted_with_errors, rejected"),
+    sa.UniqueConstraint(
+        "partner", "direction", "interchange", "group_control", "set_control", name="uq_edi_document"
+    ),
+    sa.Index("ix_edi_documents_order", "order_no"),
+    sa.Index("ix_edi_documents_due", "direction", "status", "ack_due_at"),
+)
+
 control_numbers = sa.Table(
     "control_numbers",
     metadata,
