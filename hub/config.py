@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from hub.mapping.yamlsource import load_yaml
+from hub.workflows.policy import OrdersConfig
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -89,6 +90,29 @@ class SchedulesConfig(_Strict):
         return self.running or os.environ.get("HUB_SCHEDULES_RUNNING") == "1"
 
 
+class EdiMailboxConfig(_Strict):
+    folder: str | None = Field(
+        default=None, description="A local folder as the partner's mailbox (demo and tests) instead of SFTP."
+    )
+    sftp: dict[str, Any] | None = Field(
+        default=None,
+        description="Overrides of the profile's sftp block (host, port, user, key_path, password, host_key); "
+        "secrets as {env: NAME}.",
+    )
+
+
+class EdiConfig(_Strict):
+    partners: str | None = Field(
+        default=None, description="Folder of partner profiles; default <mappings>/partners."
+    )
+    mailboxes: dict[str, EdiMailboxConfig] = Field(
+        default_factory=dict, description="partner -> its mailbox, overriding the profile's sftp block."
+    )
+    sensor_interval_s: int = Field(default=5, ge=1, description="How often the inbox sensors look.")
+    overdue_cron: str = Field(default="*/15 * * * *", description="When overdue 997s are checked.")
+    inventory_cron: str = Field(default="0 6 * * *", description="When each partner's 846 goes out.")
+
+
 class HubConfig(_Strict):
     store: StoreConfig = Field(default_factory=StoreConfig)
     mappings: str = Field(default="mappings", description="Folder of <entity>.yaml mapping files.")
@@ -100,6 +124,8 @@ class HubConfig(_Strict):
     openlineage: OpenLineageConfig = Field(default_factory=OpenLineageConfig)
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
     schedules: SchedulesConfig = Field(default_factory=SchedulesConfig)
+    orders: OrdersConfig = Field(default_factory=OrdersConfig)
+    edi: EdiConfig = Field(default_factory=EdiConfig)
     base_dir: Path = Field(default=PROJECT_ROOT, exclude=True)
     file: Path | None = Field(default=None, exclude=True)
 
@@ -111,6 +137,10 @@ class HubConfig(_Strict):
     @property
     def mappings_dir(self) -> Path:
         return self.path(self.mappings)
+
+    @property
+    def partners_dir(self) -> Path:
+        return self.path(self.edi.partners) if self.edi.partners else self.mappings_dir / "partners"
 
     @property
     def database_url(self) -> str:

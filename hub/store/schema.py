@@ -130,6 +130,50 @@ order_state = sa.Table(
     sa.Column("state", sa.String(32), nullable=False),
     sa.Column("data", sa.Text),
     sa.Column("updated_at", Stamp, nullable=False),
+    # 0005: what listing and the credit-limit rule need without parsing ``data``
+    sa.Column("customer_no", sa.String(64)),
+    sa.Column("total", sa.Numeric(18, 4)),
+    sa.Column("currency", sa.String(3)),
+    sa.Column("created_at", Stamp),
+    sa.Index("ix_order_state_state", "state"),
+    sa.Index("ix_order_state_customer", "customer_no"),
+)
+
+order_inbox = sa.Table(
+    "order_inbox",
+    metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    sa.Column("dedupe_key", sa.String(255), nullable=False, unique=True, comment="one event, one row"),
+    sa.Column("system", sa.String(64), nullable=False, comment="where the order comes from (shop, edi)"),
+    sa.Column("source", sa.String(16), nullable=False, comment="webhook, poll or api"),
+    sa.Column("format", sa.String(16), nullable=False, comment="shop (raw shop JSON) or canonical"),
+    sa.Column("topic", sa.String(64)),
+    sa.Column("external_id", sa.String(64), comment="the order's id in its system"),
+    sa.Column("webhook_id", sa.String(64)),
+    sa.Column("payload", sa.Text, nullable=False, comment="raw body as received"),
+    sa.Column("status", sa.String(16), nullable=False, comment="pending, processing, done, ignored, failed"),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("claim", sa.String(32), comment="token of the worker processing it"),
+    sa.Column("received_at", Stamp, nullable=False),
+    sa.Column("claimed_at", Stamp),
+    sa.Column("processed_at", Stamp),
+    sa.Column("order_no", sa.String(64)),
+    sa.Column("note", sa.Text, comment="outcome or error"),
+    sa.Index("ix_order_inbox_status", "status", "id"),
+    sa.Index("ix_order_inbox_order", "order_no"),
+)
+
+sent_mail = sa.Table(
+    "sent_mail",
+    metadata,
+    sa.Column("key", sa.String(255), primary_key=True, comment="idempotency key: one mail per key"),
+    sa.Column("recipient", sa.Text, nullable=False),
+    sa.Column("subject", sa.Text, nullable=False),
+    sa.Column("message_id", sa.String(255), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False, comment="sending or sent"),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("first_at", Stamp, nullable=False),
+    sa.Column("sent_at", Stamp),
 )
 
 edi_interchanges = sa.Table(
@@ -144,6 +188,10 @@ edi_interchanges = sa.Table(
     sa.Column("status", sa.String(32), nullable=False),
     sa.Column("file", sa.Text),
     sa.Column("at", Stamp, nullable=False),
+    sa.Column("ack_control", sa.String(9), comment="ISA13 of the acknowledgment we sent for it"),
+    sa.Column("ack_text", sa.Text, comment="that acknowledgment, kept so a resumed run re-sends the same"),
+    sa.Column("note", sa.Text),
+    sa.Column("updated_at", Stamp),
     sa.UniqueConstraint("direction", "sender", "control_number", name="uq_edi_interchange"),
 )
 

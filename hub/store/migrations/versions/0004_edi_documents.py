@@ -1,4 +1,4 @@
-"""EDI transaction sets in and out: what was received and sent, and which acknowledgment reconciled them.
+"""EDI transaction sets in and out, and the acknowledgment sent for each interchange received: what was received and sent, and which acknowledgment reconciled them.
 
 Revision ID: 0004
 Revises: 0003
@@ -17,6 +17,11 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("edi_interchanges") as batch:
+        batch.add_column(sa.Column("ack_control", sa.String(9)))
+        batch.add_column(sa.Column("ack_text", sa.Text()))
+        batch.add_column(sa.Column("note", sa.Text()))
+        batch.add_column(sa.Column("updated_at", sa.DateTime(timezone=True)))
     op.create_table(
         "edi_documents",
         sa.Column(
@@ -49,3 +54,6 @@ def downgrade() -> None:
     op.drop_index("ix_edi_documents_due", "edi_documents")
     op.drop_index("ix_edi_documents_order", "edi_documents")
     op.drop_table("edi_documents")
+    with op.batch_alter_table("edi_interchanges") as batch:
+        for column in ("updated_at", "note", "ack_text", "ack_control"):
+            batch.drop_column(column)
