@@ -1,0 +1,42 @@
+"""The EDI sensor and job in Dagster: a file in a partner's inbox becomes one run, keyed by name, size and mtime."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from connectors.mailbox import LocalMailbox
+from hub.edi.ledger import EdiLedger
+from hub.store import Store
+from pipelines.build import build_definitions
+from tests.x12.builders import envelope, po_850, render
+
+pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+
+
+def test_inbox_sensor_requests_one_run_per_file_and_the_job_processes_it(project: Path, db_url: str) -> None:
+    defs = build_definitions(project / "hub.yaml")
+    sensor = defs.get_sensor_def("edi_inbox_acme")
+    box = LocalMailbox(project / "var" / "edi" / "acme")
+    with dg.instance_for_test() as instance:
+        context = dg.build_sensor_context(instance=instance, definitions=defs)
+        assert sensor(context).run_requests == []
+        box.write("outbound", "po.x12", render(envelope([po_850("PO-55")], control=55)).encode())
+        [request] = sensor(dg.build_sensor_context(instance=instance, definitions=defs)).run_requests
+        assert request.run_key.startswith("acme:outbound/po.x12:")
+        job = defs.get_job_def("edi_inbox")
+        result = job.execute_in_process(run_config=request.run_config, instance=instance)
+        assert result.success
+        [materialized] = [e for e in result.all_events if e.event_type_value == "STEP_OUTPUT"]
+        assert materialized.event_specific_data.metadata["orders"].value == 1
+    assert [f.name for f in box.list("inbound")] == ["997_000000001.x12"]
+    assert box.list("outbound") == []
+    store = Store(db_url)
+    [doc] = EdiLedger(store).documents(direction="in")
+    assert doc["order_no"] == "ACME-PO-55" and doc["status"] == "accepted"
+    # the order reached the intake, durably
+    from hub.workflows.intake import inbox_counts
+
+    assert sum(inbox_counts(store).values()) == 1
