@@ -76,6 +76,28 @@ def lineage(
         title="deliveries",
         console=out,
     )
+    if found.get("order_state"):
+        out.print(
+            f"order state: {found['order_state']['state']} (since {found['order_state']['updated_at']})"
+        )
+    if found.get("edi"):
+        render(
+            found["edi"],
+            "table",
+            columns=(
+                "direction",
+                "partner",
+                "set_id",
+                "reference",
+                "isa13",
+                "gs06",
+                "st02",
+                "status",
+                "ack_status",
+            ),
+            title="EDI documents and control numbers",
+            console=out,
+        )
 
 
 def _summary(changes: Any, width: int = 140) -> str:

@@ -19,6 +19,7 @@ from datetime import datetime
 from connectors.mailbox import Mailbox, RemoteFile
 from connectors.x12.acks import AckOptions, build_ack
 from connectors.x12.normalise import Delimiters
+from connectors.x12.outbound.ack_reader import AckInterchange, read_acks
 from connectors.x12.partners import PartnerProfile, find_partner
 from connectors.x12.results import ACCEPTED, REJECTED, UNREADABLE, InterchangeResult, ValidationResult
 from connectors.x12.translate import TranslatedOrder, translate_orders
@@ -27,6 +28,7 @@ from hub.alerts import Alert
 from hub.edi.control import StoreControlNumbers
 from hub.edi.ledger import EdiLedger, SetRecord
 from hub.edi.mailboxes import PartnerMailbox
+from hub.edi.reconcile import reconcile
 from hub.edi.report import file_report
 from hub.engine.stats import utcnow
 from hub.store import Store
@@ -34,7 +36,6 @@ from hub.store import Store
 log = logging.getLogger("hub.edi")
 
 OrderSink = Callable[[PartnerProfile, list[TranslatedOrder]], None]
-AckSink = Callable[[PartnerProfile, InterchangeResult], int]
 AlertSink = Callable[[Alert], object]
 
 
@@ -72,7 +73,6 @@ class EdiInbox:
         *,
         profiles: dict[str, PartnerProfile],
         orders: OrderSink,
-        acks: AckSink | None = None,
         alert: AlertSink | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
@@ -80,7 +80,7 @@ class EdiInbox:
         self.profile = box.profile
         self.ledger = EdiLedger(store)
         self.numbers = StoreControlNumbers(store, self.profile.partner)
-        self.on_orders, self.on_acks = orders, acks
+        self.on_orders = orders
         self.alert = alert or (lambda a: None)
         self.clock = clock
 
@@ -95,6 +95,8 @@ class EdiInbox:
         data = self.mailbox.read(file.folder, file.name)
         policy = self.profile.acknowledgment
         _, result = validate_bytes(data, tolerate=policy.tolerate)
+        self._acks: dict[str, AckInterchange] | None = None
+        self._data = data
         outcomes = [self._interchange(ic_result, file.name) for ic_result in result.interchanges]
         problems = [f"{p.code}: {p.message}" for p in result.problems]
         bad = (
@@ -170,8 +172,10 @@ class EdiInbox:
             self.mailbox.write(self.box.outbox, name, ack_text.encode(self._encoding()))
             outcome.ack = name
         self.ledger.record_sets(self._set_records(ic_result, file))
-        if self.on_acks is not None and any(g.functional_id == "FA" for g in ic_result.groups):
-            outcome.reconciled = self.on_acks(self.profile, ic_result)
+        if any(g.functional_id == "FA" for g in ic_result.groups) or _has_ta1(ic_result):
+            ack = self._ack_interchange(control)
+            if ack is not None:
+                outcome.reconciled = reconcile(self.ledger, self.profile.partner, ack)
         if ic_result.status != REJECTED:
             orders = translate_orders(ValidationResult([], [ic_result]), self.profile)
             if orders:
@@ -179,6 +183,12 @@ class EdiInbox:
                 outcome.orders = [o.order["order_no"] for o in orders]
         self.ledger.finish(claim.row_id, ic_result.status)
         return outcome
+
+    def _ack_interchange(self, control: str) -> AckInterchange | None:
+        """The 997/999/TA1 content of one interchange of the current file (the file is read once)."""
+        if self._acks is None:
+            self._acks = {a.control_number: a for a in read_acks(self._data).interchanges}
+        return self._acks.get(control)
 
     def _ack_options(self) -> AckOptions:
         policy = self.profile.acknowledgment
@@ -213,6 +223,10 @@ class EdiInbox:
                     )
                 )
         return records
+
+
+def _has_ta1(ic_result: InterchangeResult) -> bool:
+    return any(seg[0] == "TA1" for seg in ic_result.interchange.segments[1:3])
 
 
 def _reference(ic_result: InterchangeResult, start: int) -> str | None:

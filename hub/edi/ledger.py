@@ -185,13 +185,24 @@ class EdiLedger:
                 )
             ).all()
             for row_id, set_control in rows:
-                status = statuses.get(set_control.lstrip("0"), statuses.get(set_control, group_status))
+                status = statuses.get(set_control.lstrip("0"), group_status)
                 conn.execute(
                     sa.update(t)
                     .where(t.c.id == row_id)
                     .values(status="acknowledged", ack_status=status, acked_at=now)
                 )
         return len(rows)
+
+    def reject_interchange(self, partner: str, control: str, note: str) -> int:
+        """A TA1 refused our whole interchange: every set in it is rejected."""
+        t = edi_documents
+        with self.store.begin() as conn:
+            result = conn.execute(
+                sa.update(t)
+                .where(t.c.partner == partner, t.c.direction == "out", t.c.interchange == control.zfill(9))
+                .values(status="acknowledged", ack_status=f"rejected ({note})"[:32], acked_at=utcnow())
+            )
+        return int(result.rowcount or 0)
 
     def overdue(self, now: datetime | None = None) -> list[dict[str, Any]]:
         """Sets we sent whose acknowledgment is later than the partner's window."""

@@ -53,5 +53,5 @@ def file_report(partner: str, file: RemoteFile, outcome: FileOutcome, result: Va
                         )
                         if part
                     )
-                    lines.append(f"    {where}: code {f.code}: {f.message}")
+                    lines.append(f"    {where + ': ' if where else ''}code {f.code}: {f.message}")
     return "\n".join(lines) + "\n"

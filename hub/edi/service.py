@@ -12,7 +12,7 @@ from connectors.x12.partners import PartnerProfile, load_partners
 from connectors.x12.translate import TranslatedOrder
 from hub.alerts import Alert
 from hub.config import HubConfig
-from hub.edi.inbox import AckSink, EdiInbox, FileOutcome, OrderSink
+from hub.edi.inbox import EdiInbox, FileOutcome, OrderSink
 from hub.edi.ledger import EdiLedger
 from hub.edi.mailboxes import PartnerMailbox, has_mailbox, partner_mailbox
 from hub.engine import codec
@@ -64,7 +64,6 @@ class EdiService:
         store: Store | None = None,
         *,
         orders: OrderSink | None = None,
-        acks: AckSink | None = None,
         alert: Callable[[Alert], object] | None = None,
     ) -> None:
         self.config = config
@@ -78,7 +77,6 @@ class EdiService:
                     key=f"edi.mailboxes.{partner}",
                 )
         self.orders = orders or intake_sink(self.store)
-        self.acks = acks
         if alert is None:
             from hub.engine.observers import alert_rules
 
@@ -111,7 +109,6 @@ class EdiService:
             self.mailbox(partner),
             profiles=self.profiles,
             orders=self.orders,
-            acks=self.acks,
             alert=self.alert,
         )
 

@@ -9,7 +9,15 @@ import sqlalchemy as sa
 
 from hub.engine import codec
 from hub.store import Store
-from hub.store.schema import audit_events, deliveries, failures, golden_records, order_state, xref
+from hub.store.schema import (
+    audit_events,
+    deliveries,
+    edi_documents,
+    failures,
+    golden_records,
+    order_state,
+    xref,
+)
 
 
 def _iso(value: Any) -> Any:
@@ -90,10 +98,32 @@ def record_lineage(store: Store, entity: str, key: str) -> dict[str, Any] | None
             )
         ]
         state = None
+        edi: list[dict[str, Any]] = []
         if entity == "order":
             row = conn.execute(sa.select(order_state).where(order_state.c.order_no == key)).mappings().first()
             state = {"state": row["state"], "updated_at": _iso(row["updated_at"])} if row else None
-    if golden is None and not history and not failed:
+            edi = [
+                {
+                    "partner": d.partner,
+                    "direction": d.direction,
+                    "set_id": d.set_id,
+                    "reference": d.reference,
+                    "isa13": d.interchange,
+                    "gs06": d.group_control,
+                    "st02": d.set_control,
+                    "status": d.status,
+                    "ack_status": d.ack_status,
+                    "file": d.file,
+                    "at": _iso(d.at),
+                    "acked_at": _iso(d.acked_at),
+                }
+                for d in conn.execute(
+                    sa.select(edi_documents)
+                    .where(edi_documents.c.order_no == key)
+                    .order_by(edi_documents.c.id)
+                )
+            ]
+    if golden is None and not history and not failed and not state and not edi:
         return None
     record = codec.loads(golden["data"]) if golden else None
     provenance = codec.loads(golden["provenance"]) if golden else {}
@@ -114,4 +144,5 @@ def record_lineage(store: Store, entity: str, key: str) -> dict[str, Any] | None
         "failures": failed,
         "deliveries": delivered,
         "order_state": state,
+        "edi": edi,
     }

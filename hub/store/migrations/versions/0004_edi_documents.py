@@ -21,6 +21,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("ack_control", sa.String(9)))
         batch.add_column(sa.Column("ack_text", sa.Text()))
         batch.add_column(sa.Column("note", sa.Text()))
+        batch.add_column(sa.Column("payload", sa.Text()))
         batch.add_column(sa.Column("updated_at", sa.DateTime(timezone=True)))
     op.create_table(
         "edi_documents",
@@ -55,5 +56,5 @@ def downgrade() -> None:
     op.drop_index("ix_edi_documents_order", "edi_documents")
     op.drop_table("edi_documents")
     with op.batch_alter_table("edi_interchanges") as batch:
-        for column in ("updated_at", "note", "ack_text", "ack_control"):
+        for column in ("updated_at", "payload", "note", "ack_text", "ack_control"):
             batch.drop_column(column)
