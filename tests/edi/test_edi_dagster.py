@@ -40,3 +40,26 @@ def test_inbox_sensor_requests_one_run_per_file_and_the_job_processes_it(project
     from hub.workflows.intake import inbox_counts
 
     assert sum(inbox_counts(store).values()) == 1
+
+
+def test_the_daily_846_goes_to_each_partner_that_takes_it_once_a_day(project: Path, db_url: str) -> None:
+    from hub.config import load_config
+    from hub.edi.service import EdiService
+    from pipelines.execute import run_sync
+
+    run_sync(["product", "stock"], config_path=project / "hub.yaml")  # golden stock levels from the files connector
+    defs = build_definitions(project / "hub.yaml")
+    names = {s.name for s in defs.schedules}
+    assert "edi_846_acme" in names and "edi_overdue_acks_schedule" in names
+    job = defs.get_job_def("edi_inventory")
+    run_config = {"ops": {"send_inventory_advice": {"config": {"partner": "acme"}}}}
+    with dg.instance_for_test() as instance:
+        for _ in range(2):  # the second run the same day sends nothing new
+            assert job.execute_in_process(run_config=run_config, instance=instance).success
+    box = LocalMailbox(project / "var" / "edi" / "acme")
+    [sent] = box.list("inbound")
+    text = box.read("inbound", sent.name).decode()
+    assert "ST*846*" in text and "QTY*33*" in text
+    service = EdiService(load_config(project / "hub.yaml"), Store(db_url), orders=lambda p, o: None)
+    docs = service.ledger.documents(partner="acme", direction="out")
+    assert {d["set_id"] for d in docs} == {"846"} and all(d["ack_due_at"] for d in docs)
