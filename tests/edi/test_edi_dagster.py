@@ -47,7 +47,9 @@ def test_the_daily_846_goes_to_each_partner_that_takes_it_once_a_day(project: Pa
     from hub.edi.service import EdiService
     from pipelines.execute import run_sync
 
-    run_sync(["product", "stock"], config_path=project / "hub.yaml")  # golden stock levels from the files connector
+    run_sync(
+        ["product", "stock"], config_path=project / "hub.yaml"
+    )  # golden stock levels from the files connector
     defs = build_definitions(project / "hub.yaml")
     names = {s.name for s in defs.schedules}
     assert "edi_846_acme" in names and "edi_overdue_acks_schedule" in names
@@ -63,3 +65,23 @@ def test_the_daily_846_goes_to_each_partner_that_takes_it_once_a_day(project: Pa
     service = EdiService(load_config(project / "hub.yaml"), Store(db_url), orders=lambda p, o: None)
     docs = service.ledger.documents(partner="acme", direction="out")
     assert {d["set_id"] for d in docs} == {"846"} and all(d["ack_due_at"] for d in docs)
+
+
+def test_hub_edi_process_documents_and_overdue_commands(project: Path, db_url: str) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from hub.cli import app
+
+    box = LocalMailbox(project / "var" / "edi" / "acme")
+    box.write("outbound", "po.x12", render(envelope([po_850("PO-77")], control=77)).encode())
+    runner = CliRunner()
+    done = runner.invoke(app, ["edi", "process", "acme", "--format", "json"])
+    assert done.exit_code == 0, done.output
+    [row] = json.loads(done.output)
+    assert row["status"] == "archived" and row["interchanges"][0]["orders"] == ["ACME-PO-77"]
+    listed = runner.invoke(app, ["edi", "documents", "--order", "ACME-PO-77", "--format", "json"])
+    assert [d["set_id"] for d in json.loads(listed.output)] == ["850"]
+    assert runner.invoke(app, ["edi", "overdue"]).exit_code == 0
+    assert runner.invoke(app, ["edi", "process", "nobody"]).exit_code == 2
