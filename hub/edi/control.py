@@ -12,7 +12,7 @@ from hub.errors import FatalError
 from hub.store import Store
 from hub.store.schema import control_numbers
 
-KINDS = ("isa", "gs", "st")
+KINDS = ("isa", "gs", "st", "sscc")  # sscc: serials of the shipping labels we print
 LIMIT = 999_999_999  # nine digits on the envelope
 
 
@@ -53,4 +53,4 @@ class StoreControlNumbers:
                 )
             ).all()
         found = {kind: int(value) for kind, value in rows}
-        return {kind: found.get(kind, 0) for kind in KINDS}
+        return {kind: found.get(kind, 0) for kind in KINDS[:3]}

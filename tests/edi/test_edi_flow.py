@@ -91,3 +91,54 @@ def test_malformed_files_go_to_error_with_a_report_and_nothing_is_lost(flow: Flo
         text = flow.box.mailbox.read("inbound", ack_name).decode()
         assert "AK5*R" in text or "TA1*" in text or "AK9*R" in text, text
     assert flow.orders == {}
+
+
+def test_855_856_810_follow_the_order_and_every_997_reconciles(flow: Flow) -> None:
+    from hub.edi.notify import EdiNotifier
+    from hub.lineage import record_lineage
+    from hub.models import Shipment
+    from hub.workflows.ports import ErpInvoice, LinePlan
+
+    flow.partner.send_850("PO-200", [PoLine("012345678905", Decimal(5), Decimal("2.00"))])
+    flow.service.process("acme")
+    flow.partner.collect()  # their copy of our 997
+    order = Order.model_validate(flow.orders["ACME-PO-200"])
+    notify = EdiNotifier(flow.service)
+    today = date(2026, 11, 22)
+    plan = [LinePlan(1, "SKU-1001", Decimal(5), backordered=Decimal(2))]
+    shipment = Shipment.model_validate(
+        {
+            "shipment_no": "SH-1",
+            "order_no": order.order_no,
+            "carrier": "UPS",
+            "tracking_numbers": ["1Z999"],
+            "ship_date": "2026-11-23",
+            "lines": [{"line_no": 1, "sku": "SKU-1001", "quantity": {"value": 3}, "order_line_no": 1}],
+        }
+    )
+    invoice = ErpInvoice(7, "INV-7", order.order_no, "posted", Decimal(6), Decimal(0), "USD", today)
+    assert notify.acknowledged(order, plan, today).sent == ["PO-200"]
+    assert notify.shipped(order, shipment, today).sent == ["SH-1"]
+    assert notify.invoiced(order, invoice, shipment).sent == ["INV-7"]
+    assert notify.invoiced(order, invoice, shipment).sent == []  # a replayed event sends nothing
+    got = flow.partner.collect()
+    assert [(r.sets[0][0], r.status) for r in got] == [
+        ("855", "accepted"),
+        ("856", "accepted"),
+        ("810", "accepted"),
+    ]
+    assert "ACK*IA*3" in got[0].text and "ACK*IB*2" in got[0].text
+    assert "REF*CN*1Z999" in got[1].text and "MAN*GM*00" in got[1].text
+    assert "TDS*600" in got[2].text
+    outcomes = flow.service.process("acme")  # their three 997s
+    assert sum(i.reconciled for o in outcomes for i in o.interchanges) == 3
+    lineage = record_lineage(flow.store, "order", order.order_no)
+    assert lineage is not None
+    edi = [(d["direction"], d["set_id"], d["status"], d["ack_status"]) for d in lineage["edi"]]
+    assert edi == [
+        ("in", "850", "accepted", None),
+        ("out", "855", "acknowledged", "accepted"),
+        ("out", "856", "acknowledged", "accepted"),
+        ("out", "810", "acknowledged", "accepted"),
+    ]
+    assert all(d["isa13"] and d["gs06"] and d["st02"] for d in lineage["edi"])
