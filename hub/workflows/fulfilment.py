@@ -1,0 +1,214 @@
+"""After approval and allocation: the ERP sale, the 3PL request, the shop and the customer, then shipments and
+invoices as they come back. The process manager of order to cash (DESIGN section 4).
+
+Every step is idempotent by a natural key the other system keeps (sale reference = order number, 3PL request id,
+shipment number, invoice number, mail key), and the order's state says which steps are done, so ``start`` and
+``on_shipment`` can be re-driven after any crash or fault: a step already done is skipped or repeated harmlessly.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any, Protocol
+
+from hub.engine.stats import utcnow
+from hub.errors import FatalError
+from hub.models import Order, Shipment
+from hub.store import Store
+from hub.workflows.ports import (
+    ErpInvoice,
+    ErpOrders,
+    FulfilmentLine,
+    FulfilmentRequest,
+    LinePlan,
+    Mailer,
+    ShopOrders,
+    ThreePL,
+)
+from hub.workflows.states import OrderState, get_order, transition
+
+log = logging.getLogger("hub.workflows.fulfilment")
+S = OrderState
+READY_TAG = "ready-to-ship"
+
+
+class EdiEvents(Protocol):
+    """What the EDI side wants to hear (``hub.edi.notify.EdiNotifier``); None for orders not from a partner."""
+
+    def acknowledged(self, order: Order, plan: Sequence[LinePlan], today: date) -> Any: ...
+
+    def shipped(self, order: Order, shipment: Shipment, today: date) -> Any: ...
+
+    def invoiced(self, order: Order, invoice: ErpInvoice, shipment: Shipment | None = None) -> Any: ...
+
+
+@dataclass
+class Systems:
+    erp: ErpOrders
+    threepl: Callable[[str], ThreePL | None]  # warehouse code -> its 3PL (None: the ERP's own warehouse)
+    shop: ShopOrders | None = None
+    mailer: Mailer | None = None
+    edi: EdiEvents | None = None
+
+
+class OrderFulfilment:
+    def __init__(self, store: Store, systems: Systems, *, run_id: str, shop_system: str = "shop") -> None:
+        self.store, self.sys, self.run_id, self.shop_system = store, systems, run_id, shop_system
+
+    # -- approved and allocated -> ready to ship ---------------------------------------------------------
+    def start(self, order: Order, plan: Sequence[LinePlan]) -> None:
+        """The order processor's next step: sale, confirmation, 3PL requests, shop tag, confirmation mail."""
+        order_no = order.order_no
+        state = self._state(order_no)
+        if state in (S.allocated, S.backordered):
+            sale = self.sys.erp.create_sale(order, plan)
+            self._move(order_no, S.quoted, f"ERP sale {sale.number or sale.sale_id} quoted", erp_sale_id=sale.sale_id,
+                       erp_sale_number=sale.number)  # fmt: skip
+            state = S.quoted
+        if state is S.quoted:
+            sale = self.sys.erp.confirm_sale(order_no)
+            edi = self._edi(lambda e: e.acknowledged(order, plan, utcnow().date()))
+            self._move(order_no, S.confirmed, f"ERP sale {sale.number or sale.sale_id} confirmed",
+                       erp_state=sale.state, erp_shipments=list(sale.shipment_ids), **edi)  # fmt: skip
+            state = S.confirmed
+        if state is S.confirmed:
+            requests = self._request_fulfilment(order, plan)
+            if order.channel == "shop" and self.sys.shop is not None:
+                self.sys.shop.add_tags(order_no, [READY_TAG])
+            self._mail(order, "confirmation", f"Your order {order_no} is confirmed",
+                       _confirmation_text(order, plan))  # fmt: skip
+            self._move(order_no, S.ready_to_ship, f"{len(requests)} fulfilment request(s) sent",
+                       fulfilment_requests=requests)  # fmt: skip
+
+    def _request_fulfilment(self, order: Order, plan: Sequence[LinePlan]) -> list[str]:
+        by_warehouse: dict[str, list[FulfilmentLine]] = defaultdict(list)
+        for line in plan:
+            for a in line.allocations:
+                by_warehouse[a.warehouse].append(FulfilmentLine(line.line_no, line.sku, a.quantity))
+        if order.ship_to is None:
+            raise FatalError(f"order {order.order_no} has no shipping address")  # validation should stop this
+        sent = []
+        for warehouse, lines in sorted(by_warehouse.items()):
+            threepl = self.sys.threepl(warehouse)
+            if threepl is None:
+                continue  # shipped by the ERP's own warehouse staff
+            request = FulfilmentRequest(f"{order.order_no}-{warehouse}", order.order_no, warehouse, order.ship_to,
+                                        tuple(lines))  # fmt: skip
+            threepl.send_fulfilment(request)
+            sent.append(request.request_id)
+        return sent
+
+    # -- shipments and invoices --------------------------------------------------------------------------
+    def on_shipment(self, shipment: Shipment) -> OrderState:
+        """A 3PL shipment confirmation: ERP shipment, shop fulfilment, ASN, mail; then invoices."""
+        record = get_order(self.store, shipment.order_no)
+        if record is None or record.order is None:
+            raise FatalError(f"shipment {shipment.shipment_no} is for unknown order {shipment.order_no}")
+        order = Order.model_validate(record.order)
+        shipped: dict[str, dict[str, str]] = dict(record.data.get("shipments") or {})
+        if shipment.shipment_no not in shipped:
+            self.sys.erp.ship(order.order_no, shipment)
+            if order.channel == "shop" and self.sys.shop is not None:
+                self.sys.shop.fulfil(order.order_no, shipment)
+            edi = self._edi(lambda e: e.shipped(order, shipment, utcnow().date()))
+            self._mail(order, f"shipped:{shipment.shipment_no}", f"Your order {order.order_no} has shipped",
+                       _shipped_text(order, shipment))  # fmt: skip
+            shipped[shipment.shipment_no] = {
+                str(line.order_line_no or line.line_no): str(line.quantity.value) for line in shipment.lines
+            }
+            complete = _complete(order, shipped)
+            self._move(order.order_no, S.shipped if complete else S.partially_shipped,
+                       f"shipment {shipment.shipment_no} ({', '.join(shipment.tracking_numbers) or 'no tracking'})",
+                       data={"shipments": shipped}, shipment_no=shipment.shipment_no,
+                       tracking=list(shipment.tracking_numbers), **edi)  # fmt: skip
+        return self.collect_invoices(order.order_no, shipment)
+
+    def collect_invoices(self, order_no: str, shipment: Shipment | None = None) -> OrderState:
+        """Record the ERP's invoices of the order (and send 810s); close it when shipped and invoiced."""
+        record = get_order(self.store, order_no)
+        assert record is not None and record.order is not None
+        order = Order.model_validate(record.order)
+        known: dict[str, Any] = dict(record.data.get("invoices") or {})
+        if record.state not in (S.partially_shipped, S.shipped, S.invoiced):
+            return record.state  # invoices are recorded once something shipped
+        new = [
+            inv
+            for inv in self.sys.erp.invoices(order_no)
+            if inv.number and inv.number not in known and inv.state in ("posted", "paid")
+        ]
+        edi: dict[str, Any] = {}
+        for invoice in new:
+            edi = self._edi(lambda e, inv=invoice: e.invoiced(order, inv, shipment)) or edi
+            known[invoice.number] = {"total": str(invoice.total), "currency": invoice.currency,
+                                     "state": invoice.state, "date": str(invoice.invoice_date)}  # fmt: skip
+        state = record.state
+        if new:
+            numbers = ", ".join(f"{i.number} {i.total} {i.currency}" for i in new)
+            fully = state is S.shipped or (
+                state is S.invoiced and _complete(order, record.data.get("shipments") or {})
+            )
+            self._move(order_no, S.invoiced, f"invoice {numbers}", data={"invoices": known},
+                       invoices=[i.number for i in new], **edi)  # fmt: skip
+            state = S.invoiced
+            if fully:
+                self._move(order_no, S.closed, "shipped and invoiced")
+                state = S.closed
+        return state
+
+    # -- helpers -------------------------------------------------------------------------------------------
+    def _state(self, order_no: str) -> OrderState:
+        record = get_order(self.store, order_no)
+        if record is None:
+            raise FatalError(f"order {order_no} is not known to the hub")
+        return record.state
+
+    def _move(self, order_no: str, to: OrderState, reason: str, *, data: Mapping[str, Any] | None = None,
+              **correlation: Any) -> None:  # fmt: skip
+        transition(self.store, order_no, to, reason=reason, run_id=self.run_id,
+                   correlation={k: v for k, v in correlation.items() if v not in (None, [], {})}, data=data)  # fmt: skip
+
+    def _edi(self, send: Callable[[EdiEvents], Any]) -> dict[str, Any]:
+        """Send the EDI document for an event (if the order came from a partner); its control numbers."""
+        if self.sys.edi is None:
+            return {}
+        result = send(self.sys.edi)
+        if result is None or not getattr(result, "isa_control", None):
+            return {}
+        return {"edi_isa13": result.isa_control, "edi_file": result.file}
+
+    def _mail(self, order: Order, what: str, subject: str, text: str) -> None:
+        if self.sys.mailer is None or not order.email:
+            return
+        self.sys.mailer.send(order.email, subject, text, key=f"{what}:{order.order_no}")
+
+
+def _complete(order: Order, shipped: Mapping[str, Mapping[str, str]]) -> bool:
+    """Has every ordered quantity shipped (over all shipments so far)?"""
+    totals: dict[str, Decimal] = defaultdict(Decimal)
+    for lines in shipped.values():
+        for line_no, qty in lines.items():
+            totals[line_no] += Decimal(qty)
+    return all(totals[str(line.line_no)] >= line.quantity.value for line in order.lines)
+
+
+def _confirmation_text(order: Order, plan: Sequence[LinePlan]) -> str:
+    rows = [f"Thank you for your order {order.order_no}.", ""]
+    for p in plan:
+        short = f" ({p.backordered} on backorder)" if p.backordered else ""
+        rows.append(f"  line {p.line_no}: {p.sku} x {p.ordered}{short}")
+    if order.total is not None:
+        rows += ["", f"Total: {order.total.amount} {order.total.currency}"]
+    return "\n".join(rows) + "\n"
+
+
+def _shipped_text(order: Order, shipment: Shipment) -> str:
+    rows = [f"Your order {order.order_no} has shipped ({shipment.shipment_no}).", ""]
+    rows += [f"  {line.sku} x {line.quantity.value}" for line in shipment.lines]
+    carrier = " ".join(p for p in (shipment.carrier, shipment.service) if p)
+    rows += ["", f"Carrier: {carrier or 'n/a'}", f"Tracking: {', '.join(shipment.tracking_numbers) or 'n/a'}"]
+    return "\n".join(rows) + "\n"
