@@ -7,6 +7,7 @@ from pydantic import Field
 from connectors.base.resource import ConnectorResource
 from connectors.shopify.client import ShopifyClient
 from connectors.shopify.connector import ShopifyConnector
+from connectors.shopify.orders import ShopifyOrders
 
 
 class ShopifyResource(ConnectorResource):
@@ -34,7 +35,14 @@ class ShopifyResource(ConnectorResource):
     )
 
     def connector(self, system: str) -> ShopifyConnector:
-        client = ShopifyClient(
+        return ShopifyConnector(system, self.client())
+
+    def orders(self) -> ShopifyOrders:
+        """Order-side writes (tags, fulfilments, refund status, quotes) for the order workflow."""
+        return ShopifyOrders(self.client())
+
+    def client(self) -> ShopifyClient:
+        return ShopifyClient(
             self.shop_url,
             self.access_token,
             api_version=self.api_version,
@@ -44,4 +52,3 @@ class ShopifyResource(ConnectorResource):
             max_attempts=self.max_attempts,
             backoff=self.backoff,
         )
-        return ShopifyConnector(system, client)
