@@ -75,10 +75,11 @@ class FakeErp:
         ]
 
     def create_return(self, ret: Return) -> ErpSale:
-        raise NotImplementedError
+        self.calls.append(f"return {ret.rma_no}")
+        return ErpSale(900, f"R-{ret.rma_no}", ret.rma_no, "processing")
 
     def receive_return(self, rma_no: str, lines: Sequence[tuple[str, Decimal]]) -> None:
-        raise NotImplementedError
+        self.calls.append(f"receive {rma_no} " + ",".join(f"{s}:{q}" for s, q in lines))
 
     def request_purchase(self, sku: str, warehouse: str, quantity: Decimal) -> int:
         self.calls.append(f"purchase {sku}@{warehouse} {quantity}")
@@ -89,6 +90,7 @@ class FakeErp:
 class FakeThreePL:
     requests: dict[str, FulfilmentRequest] = field(default_factory=dict)
     writes: int = 0
+    receipts: dict[str, ExpectedReceipt] = field(default_factory=dict)
 
     def send_fulfilment(self, request: FulfilmentRequest) -> str:
         self.writes += 1
@@ -96,6 +98,7 @@ class FakeThreePL:
         return f"FR_{request.request_id}.csv"
 
     def send_expected_receipt(self, receipt: ExpectedReceipt) -> str:
+        self.receipts[receipt.rma_no] = receipt
         return f"ER_{receipt.rma_no}.csv"
 
     def read_inbox(self) -> ThreePLRead:
@@ -106,6 +109,7 @@ class FakeThreePL:
 class FakeShop:
     tags: dict[str, set[str]] = field(default_factory=dict)
     fulfilments: dict[str, list[str]] = field(default_factory=dict)
+    refunds: dict[str, str] = field(default_factory=dict)
 
     def add_tags(self, order_no: str, tags: Sequence[str]) -> None:
         self.tags.setdefault(order_no, set()).update(tags)
@@ -117,7 +121,7 @@ class FakeShop:
         return shipment.shipment_no
 
     def set_refund_status(self, order_no: str, rma_no: str, status: str) -> None:
-        return None
+        self.refunds[rma_no] = status
 
     def send_quote(
         self, order_no: str, lines: Sequence[tuple[str, Decimal, Decimal]], total: Decimal

@@ -17,6 +17,7 @@ ORDER = {
     "order_no": "1001",
     "channel": "shop",
     "customer_no": "C-1",
+    "order_date": "2026-11-01T00:00:00+00:00",
     "email": "buyer@example.com",
     "currency": "USD",
     "ship_to": {
