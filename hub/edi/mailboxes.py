@@ -53,6 +53,7 @@ def partner_mailbox(config: HubConfig, profile: PartnerProfile) -> PartnerMailbo
             "user": sftp.user,
             "key_path": sftp.key_path,
             "host_key": sftp.host_key,
+            "root": "/",  # profile folders are absolute on the partner's server
         }
     if override is not None and override.sftp:
         settings.update({k: resolve_setting(v) for k, v in override.sftp.items()})
