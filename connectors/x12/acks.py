@@ -155,7 +155,7 @@ def _functional_ack(w: _Writer, group: GroupResult, kind: str, st_control: str, 
             txn.control_number,
             *([txn.implementation] if five and txn.implementation else []),
         )
-        _segment_notes(w, txn, kind)
+        _segment_notes(w, txn, kind, five)
         codes = _unique(
             [f.code for f in txn.errors if f.level == "transaction"]
             + (["5"] if any(f.level in ("segment", "element") for f in txn.errors) else [])
@@ -167,7 +167,7 @@ def _functional_ack(w: _Writer, group: GroupResult, kind: str, st_control: str, 
     w.seg("SE", str(w.count - start + 1), st_control)
 
 
-def _segment_notes(w: _Writer, txn: TransactionResult, kind: str) -> None:
+def _segment_notes(w: _Writer, txn: TransactionResult, kind: str, five: bool = False) -> None:
     """AK3/AK4 (IK3/IK4): one note per segment and segment-level code; element notes under code 8."""
     by_segment: dict[tuple[int, str], list[Finding]] = {}
     for f in txn.errors:
@@ -184,10 +184,20 @@ def _segment_notes(w: _Writer, txn: TransactionResult, kind: str) -> None:
             w.seg(seg_tag, seg_id, str(position), "", "8")
             notes: dict[tuple[str, ...], None] = {}
             for f in elements:
-                where = str(f.element) if f.component is None else f"{f.element}{w.d.component}{f.component}"
+                where = _element_position(f, w.d.component, five)
                 notes[(where, f.data_element or "", f.code, w.clean(f.value or ""))] = None
             for note in list(notes)[:99]:
                 w.seg(ele_tag, *note)
+
+
+def _element_position(f: Finding, component: str, with_repetition: bool) -> str:
+    """AK401/IK401 (C030): element, component and (005010 only) repetition position."""
+    parts = [str(f.element), "" if f.component is None else str(f.component)]
+    if with_repetition and f.repetition is not None:
+        parts.append(str(f.repetition))
+    while parts[-1] == "":
+        parts.pop()
+    return component.join(parts)
 
 
 def _unique(codes: list[str]) -> list[str]:

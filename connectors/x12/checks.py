@@ -42,6 +42,7 @@ class ElementIssue:
     data_element: str | None = None
     value: str | None = None
     kind: str = ""
+    repetition: int | None = None  # 1-based repetition of a repeated element (AK401-3 / IK401-3)
 
 
 def check_segment(spec: SegmentSpec, elements: Sequence[str], component: str) -> list[ElementIssue]:
@@ -99,6 +100,37 @@ def check_segment(spec: SegmentSpec, elements: Sequence[str], component: str) ->
             if issue is not None:
                 issues.append(issue)
     return issues
+
+
+def split_repetitions(
+    spec: SegmentSpec, elements: Sequence[str], component: str, repetition: str
+) -> tuple[tuple[str, ...], list[ElementIssue]]:
+    """005010 repeated elements (ISA11 separator): more repetitions than the map allows is code 12, every
+    repetition after the first is checked on its own; returns the segment with each element's first repetition
+    (for ``check_segment``) and the findings about the others. A separator in a non-repeating element is data
+    that cannot be data: it is reported as too many repetitions, never accepted as text."""
+    out = list(elements)
+    issues: list[ElementIssue] = []
+    children = spec.children
+    for i in range(1, min(len(elements), len(children) + 1)):
+        value = elements[i]
+        if repetition not in value:
+            continue
+        child = children[i - 1]
+        parts = value.split(repetition)
+        out[i] = parts[0]
+        if len(parts) > child.repeat:
+            message = f"{child.refdes} ({child.name}) has {len(parts)} repetitions, at most {child.repeat}"
+            issues.append(ElementIssue("12", message, i, None, child.number, value, "too_many_repetitions"))
+        for n, part in enumerate(parts[1:], 2):
+            if type(child) is ElementSpec:
+                found = _element(child, part, component, i)
+            else:
+                found = _composite(child, part, component, i)
+            for issue in found:
+                issue.repetition = n
+            issues += found
+    return tuple(out), issues
 
 
 def _element(child: ElementSpec, value: str, component: str, position: int) -> list[ElementIssue]:

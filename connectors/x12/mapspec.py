@@ -43,6 +43,7 @@ class ElementSpec:
     ok: Callable[[str], bool] = lambda value: False
     bad_char: re.Pattern[str] | None = None
     optional_when_empty: bool = False
+    repeat: int = 1  # how many repetitions (005010 ISA11 separator) the element may carry
 
     @property
     def number(self) -> str:
@@ -58,6 +59,7 @@ class CompositeSpec:
     usage: str
     seq: int
     elements: tuple[ElementSpec, ...]
+    repeat: int = 1
 
     @property
     def number(self) -> str:
@@ -293,7 +295,13 @@ class _Builder:
             seq = int(c.findtext("seq", "0"))
             refdes = c.findtext("refdes") or c.get("xid") or ""
             kids[seq] = CompositeSpec(
-                refdes, c.findtext("data_ele", ""), c.findtext("name", ""), usage, seq, subs
+                refdes,
+                c.findtext("data_ele", ""),
+                c.findtext("name", ""),
+                usage,
+                seq,
+                subs,
+                _element_repeat(c),
             )
         children = tuple(kids[k] for k in sorted(kids))
         syntax = []
@@ -349,6 +357,7 @@ class _Builder:
             re.compile(regex, re.S) if regex else None,
             listed,
         )
+        spec.repeat = _element_repeat(e) if composite_usage is None else 1
         spec.optional_when_empty = usage != "R" or (
             seq == 1 and composite_usage is not None and composite_usage != "R"
         )
@@ -375,6 +384,12 @@ def _qualifier(seg: SegmentSpec) -> tuple[int, int | None, frozenset[str]] | Non
     if seg.id == "HL" and len(kids) > 2 and isinstance(kids[2], ElementSpec) and kids[2].first_codes:
         return (3, None, frozenset(kids[2].first_codes))
     return None
+
+
+def _element_repeat(x: ElementTree.Element) -> int:
+    """An element's or composite's repeat (pyx12 form: ``repeat`` attribute or child); 1 when not repeatable."""
+    text = x.get("repeat") or x.findtext("repeat")
+    return _repeat(text) if text else 1
 
 
 def _repeat(text: str | None) -> int:

@@ -32,6 +32,7 @@ class Finding:
     line: int | None = None
     kind: str = ""
     tolerated: bool = False
+    repetition: int | None = None  # which repetition of a repeated element (005010), 1-based
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -39,6 +40,7 @@ class Finding:
             "position": self.position,
             "element": self.element,
             "component": self.component,
+            **({"repetition": self.repetition} if self.repetition is not None else {}),
             "code": self.code,
             "kind": self.kind,
             "level": self.level,

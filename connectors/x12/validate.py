@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from connectors.x12.checks import check_segment
+from connectors.x12.checks import check_segment, split_repetitions
 from connectors.x12.envelope import EnvelopeRules
 from connectors.x12.mapspec import MAPS_DIR, MapSet, SegmentSpec, map_set
 from connectors.x12.normalise import Interchange, Normalised, gc_paused, normalise
@@ -78,6 +78,9 @@ class _Run(EnvelopeRules):
         self.ic, self.maps, self.tolerate, self.seen, self.checked = ic, maps, tolerate, seen, checked
         self.result = InterchangeResult(ic)
         self.component = ic.delimiters.component
+        rep = ic.delimiters.repetition
+        # ISA11 (00402+): split repeated elements only when the separator occurs at all (one scan, not per segment)
+        self.repetition = rep if rep and any(rep in v for seg in ic.segments[1:] for v in seg[1:]) else None
         self.counts = Counts()
         self.control = maps.control(ic.version)
         self.walker = walker(self.control)
@@ -217,7 +220,13 @@ class _Run(EnvelopeRules):
             self.find("segment", code, f"segment {sid} {why}", "unexpected_segment", segment=sid, **where)
             return
         self.node = node
-        for issue in check_cached(node, seg, self.component, self.checked):
+        rep = self.repetition
+        if rep is not None and any(rep in v for v in seg[1:]):
+            first, repeated = split_repetitions(node, seg, self.component, rep)
+            issues = check_segment(node, first, self.component) + repeated
+        else:
+            issues = check_cached(node, seg, self.component, self.checked)
+        for issue in issues:
             level = "element" if issue.element is not None else "segment"
             self.find(
                 level,
@@ -229,5 +238,6 @@ class _Run(EnvelopeRules):
                 component=issue.component,
                 data_element=issue.data_element,
                 value=issue.value,
+                repetition=issue.repetition,
                 **where,
             )

@@ -56,7 +56,8 @@ class EdiNotifier:
         profile = self.partner_for(order)
         if profile is None or "856" not in profile.documents.outbound:
             return None
-        serial = StoreControlNumbers(self.service.store, profile.partner).next("sscc")
+        # SSCCs are unique per GS1 company prefix, not per partner: one sequence for all our labels
+        serial = StoreControlNumbers(self.service.store, f"gs1:{self.company_prefix}").next("sscc")
         notice = ShipNotice.from_shipment(
             shipment, order, company_prefix=self.company_prefix, serial=serial, ship_date=today
         )

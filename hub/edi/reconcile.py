@@ -18,8 +18,9 @@ def reconcile(ledger: EdiLedger, partner: str, ack: AckInterchange) -> int:
     """Apply one acknowledgment interchange; returns how many of our sets it resolved."""
     resolved = 0
     for group in ack.groups:
+        unlisted = group.set_status("") or "A"  # AK9 R/M/W/X rejects the sets it does not list, else accepts
         resolved += ledger.acknowledge(
-            partner, group.control_number, group.functional_id, _set_statuses(group), ack_status(group.status)
+            partner, group.control_number, group.functional_id, _set_statuses(group), ack_status(unlisted)
         )
     for ta1 in ack.ta1:
         if ta1.status == "R":

@@ -98,3 +98,21 @@ def test_overdue_acknowledgments_raise_one_alert_per_partner_until_reconciled(
     EdiLedger(store).acknowledge("acme", doc["group_control"], "IB", {}, "A")
     assert service.check_overdue() == [] and len(alerts) == 1
     assert sent.isa_control == doc["interchange"]
+
+
+def test_a_partially_accepted_group_accepts_the_sets_it_does_not_list(
+    store: Store, box: PartnerMailbox
+) -> None:
+    from connectors.x12.outbound.ack_reader import AckInterchange, GroupAck, SetAck
+    from hub.edi.reconcile import reconcile
+
+    sent = EdiSender(store, box).send([_846("A"), _846("B")])
+    ledger = EdiLedger(store)
+    docs = ledger.documents(direction="out")
+    group = docs[0]["group_control"]
+    rejected = SetAck("846", docs[1]["set_control"], status="R")
+    ack = AckInterchange(("ZZ", "ACMERETAIL"), ("ZZ", "COMMERCEHUB"), "000000777", "00401", "", "",
+                         groups=[GroupAck("IB", group, status="P", sets=[rejected])])  # fmt: skip
+    assert reconcile(ledger, "acme", ack) == 2
+    assert [d["ack_status"] for d in ledger.documents(direction="out")] == ["accepted", "rejected"]
+    assert sent.isa_control == docs[0]["interchange"]
