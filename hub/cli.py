@@ -23,7 +23,9 @@ from hub.cli_common import (
     load_all,
 )
 from hub.cli_demo import demo
+from hub.cli_edi import register as register_edi_ops
 from hub.cli_ops import register as register_ops
+from hub.cli_orders import orders_app
 from hub.cli_sandbox import sandbox_app
 from hub.config import load_config
 from hub.errors import ConfigError, HubError
@@ -41,7 +43,9 @@ mappings_app = typer.Typer(help="Mapping files: check them.", no_args_is_help=Tr
 app.add_typer(mappings_app, name="mappings")
 register_ops(app)
 app.add_typer(sandbox_app, name="sandbox")
+register_edi_ops(edi_app)
 app.add_typer(edi_app, name="edi")
+app.add_typer(orders_app, name="orders")
 app.command()(demo)
 err = Console(stderr=True)
 

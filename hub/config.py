@@ -111,6 +111,11 @@ class EdiConfig(_Strict):
     sensor_interval_s: int = Field(default=5, ge=1, description="How often the inbox sensors look.")
     overdue_cron: str = Field(default="*/15 * * * *", description="When overdue 997s are checked.")
     inventory_cron: str = Field(default="0 6 * * *", description="When each partner's 846 goes out.")
+    gs1_company_prefix: str = Field(
+        default="0614141",
+        pattern=r"^\d{6,10}$",
+        description="Our GS1 company prefix, for the SSCC-18 labels of the 856 (0614141 is GS1's example).",
+    )
 
 
 class HubConfig(_Strict):

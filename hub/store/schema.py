@@ -156,6 +156,7 @@ order_inbox = sa.Table(
     sa.Column("claim", sa.String(32), comment="token of the worker processing it"),
     sa.Column("received_at", Stamp, nullable=False),
     sa.Column("claimed_at", Stamp),
+    sa.Column("due_at", Stamp, comment="not before: a deferred event waits until then"),
     sa.Column("processed_at", Stamp),
     sa.Column("order_no", sa.String(64)),
     sa.Column("note", sa.Text, comment="outcome or error"),
@@ -191,6 +192,7 @@ edi_interchanges = sa.Table(
     sa.Column("ack_control", sa.String(9), comment="ISA13 of the acknowledgment we sent for it"),
     sa.Column("ack_text", sa.Text, comment="that acknowledgment, kept so a resumed run re-sends the same"),
     sa.Column("note", sa.Text),
+    sa.Column("payload", sa.Text, comment="outbound: the interchange text, re-sent as is after a crash"),
     sa.Column("updated_at", Stamp),
     sa.UniqueConstraint("direction", "sender", "control_number", name="uq_edi_interchange"),
 )

@@ -44,6 +44,7 @@ def upgrade() -> None:
         sa.Column("claim", sa.String(32)),
         sa.Column("received_at", _STAMP, nullable=False),
         sa.Column("claimed_at", _STAMP),
+        sa.Column("due_at", _STAMP),
         sa.Column("processed_at", _STAMP),
         sa.Column("order_no", sa.String(64)),
         sa.Column("note", sa.Text()),
