@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from hub.mapping.yamlsource import load_yaml
 from hub.workflows.policy import OrdersConfig
+from hub.workflows.returns_policy import ReturnsPolicy
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -90,15 +91,26 @@ class SchedulesConfig(_Strict):
         return self.running or os.environ.get("HUB_SCHEDULES_RUNNING") == "1"
 
 
-class EdiMailboxConfig(_Strict):
+class MailboxConfig(_Strict):
     folder: str | None = Field(
-        default=None, description="A local folder as the partner's mailbox (demo and tests) instead of SFTP."
+        default=None, description="A local folder as the mailbox (demo and tests) instead of SFTP."
     )
     sftp: dict[str, Any] | None = Field(
         default=None,
-        description="Overrides of the profile's sftp block (host, port, user, key_path, password, host_key); "
-        "secrets as {env: NAME}.",
+        description="SFTP settings (host, port, user, key_path, password, host_key, root; see docs/sftp.md); "
+        "for a partner, overrides of its profile's sftp block. Secrets as {env: NAME}.",
     )
+
+
+EdiMailboxConfig = MailboxConfig
+
+
+class ThreePLConfig(_Strict):
+    warehouse: str = Field(default="3PL1", description="The hub's code of the warehouse the 3PL runs.")
+    mailbox: MailboxConfig | None = Field(default=None, description="Where the 3PL's files are exchanged.")
+    outbox: str = Field(default="to_3pl", description="Folder our requests go to.")
+    inbox: str = Field(default="from_3pl", description="Folder the 3PL's confirmations come from.")
+    sensor_interval_s: int = Field(default=5, ge=1, description="How often the 3PL inbox sensor looks.")
 
 
 class EdiConfig(_Strict):
@@ -131,6 +143,8 @@ class HubConfig(_Strict):
     schedules: SchedulesConfig = Field(default_factory=SchedulesConfig)
     orders: OrdersConfig = Field(default_factory=OrdersConfig)
     edi: EdiConfig = Field(default_factory=EdiConfig)
+    threepl: ThreePLConfig = Field(default_factory=ThreePLConfig)
+    returns: ReturnsPolicy = Field(default_factory=ReturnsPolicy)
     base_dir: Path = Field(default=PROJECT_ROOT, exclude=True)
     file: Path | None = Field(default=None, exclude=True)
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from connectors.mailbox import LocalMailbox, Mailbox
+from connectors.mailbox import Mailbox
 from connectors.x12.partners import PartnerProfile
-from hub.config import HubConfig, resolve_setting
+from hub.config import HubConfig
 from hub.errors import ConfigError
+from hub.mailboxes import open_mailbox
 
 
 @dataclass
@@ -40,14 +41,10 @@ def has_mailbox(config: HubConfig, profile: PartnerProfile) -> bool:
 def partner_mailbox(config: HubConfig, profile: PartnerProfile) -> PartnerMailbox:
     """Open (lazily: nothing connects until the first call) the partner's mailbox."""
     inbox, outbox = _folders(profile)
-    override = config.edi.mailboxes.get(profile.partner)
-    if override is not None and override.folder:
-        root = config.path(override.folder)
-        return PartnerMailbox(profile, LocalMailbox(root), inbox, outbox, f"folder {root}")
-    settings: dict[str, Any] = {}
+    base: dict[str, Any] = {}
     if profile.sftp is not None:
         sftp = profile.sftp
-        settings = {
+        base = {
             "host": sftp.host,
             "port": sftp.port,
             "user": sftp.user,
@@ -55,21 +52,12 @@ def partner_mailbox(config: HubConfig, profile: PartnerProfile) -> PartnerMailbo
             "host_key": sftp.host_key,
             "root": "/",  # profile folders are absolute on the partner's server
         }
-    if override is not None and override.sftp:
-        settings.update({k: resolve_setting(v) for k, v in override.sftp.items()})
-    if not settings:
+    spec = config.edi.mailboxes.get(profile.partner)
+    if spec is None and profile.sftp is None:
         raise ConfigError(
             f"partner '{profile.partner}' has no mailbox: add an sftp block to its profile or "
             f"edi.mailboxes.{profile.partner} to hub.yaml",
             key=f"edi.mailboxes.{profile.partner}",
         )
-    from connectors.sftp import SftpMailbox, SftpSettings
-
-    try:
-        parsed = SftpSettings(**settings)
-    except Exception as exc:  # pydantic ValidationError: name the key
-        raise ConfigError(
-            f"SFTP settings of partner '{profile.partner}': {exc}", key=f"edi.mailboxes.{profile.partner}"
-        ) from None
-    where = f"sftp://{parsed.user}@{parsed.host}:{parsed.port}"
-    return PartnerMailbox(profile, SftpMailbox(parsed), inbox, outbox, where)
+    mailbox, where = open_mailbox(config, spec, key=f"edi.mailboxes.{profile.partner}", base=base)
+    return PartnerMailbox(profile, mailbox, inbox, outbox, where)

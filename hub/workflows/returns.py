@@ -13,10 +13,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any
 
 import sqlalchemy as sa
-from pydantic import BaseModel, ConfigDict, Field
 
 from hub.engine import codec
 from hub.engine.stats import utcnow
@@ -24,29 +23,8 @@ from hub.models import Order, Return
 from hub.store import Store
 from hub.store.schema import audit_events, golden_records
 from hub.workflows.ports import ErpOrders, ExpectedReceipt, FulfilmentLine, ShopOrders, ThreePL
+from hub.workflows.returns_policy import ReturnsPolicy
 from hub.workflows.states import get_order, load_state, update_data
-
-Condition = Literal["new", "opened", "damaged"]
-
-
-class ReturnRule(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    window_days: int = Field(default=30, ge=0, description="Days after the order date a return may be asked.")
-    conditions: list[Condition] = Field(
-        default_factory=lambda: ["new", "opened"], description="Item conditions accepted back."
-    )
-
-
-class ReturnsPolicy(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    default: ReturnRule = Field(default_factory=ReturnRule)
-    segments: dict[str, ReturnRule] = Field(
-        default_factory=dict, description="Customer segment -> its rule (e.g. wholesale: 14 days, new only)."
-    )
-    warehouse: str = Field(default="3PL1", description="Where returned goods are received (the 3PL's).")
-
-    def rule(self, segment: str | None) -> ReturnRule:
-        return self.segments.get(segment or "", self.default)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,8 @@ import pytest
 
 from hub.models import Return
 from hub.store import Store
-from hub.workflows.returns import ReturnRule, ReturnsFlow, ReturnsPolicy
+from hub.workflows.returns import ReturnsFlow
+from hub.workflows.returns_policy import ReturnRule, ReturnsPolicy
 from hub.workflows.states import get_order, history
 from tests.fulfilment.test_fulfilment import PLAN, World
 
