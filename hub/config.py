@@ -106,7 +106,11 @@ EdiMailboxConfig = MailboxConfig
 
 
 class ThreePLConfig(_Strict):
-    warehouse: str = Field(default="3PL1", description="The hub's code of the warehouse the 3PL runs.")
+    warehouses: list[str] = Field(
+        default_factory=lambda: ["3PL1"],
+        min_length=1,
+        description="The hub's codes of the warehouses the 3PL runs.",
+    )
     mailbox: MailboxConfig | None = Field(default=None, description="Where the 3PL's files are exchanged.")
     outbox: str = Field(default="to_3pl", description="Folder our requests go to.")
     inbox: str = Field(default="from_3pl", description="Folder the 3PL's confirmations come from.")

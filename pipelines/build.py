@@ -15,7 +15,11 @@ from hub.engine.observers import install_from_config
 from hub.errors import ConfigError
 from hub.mapping import MappingSet, load_mappings
 from pipelines.assets import build_assets, build_resources
+from pipelines.edi import build_edi_jobs, build_edi_schedules, build_edi_sensors
+from pipelines.executors import executor_from_env
 from pipelines.operations import RETRY_JOB, build_retry_job, build_run_failure_sensor
+from pipelines.orders import build_order_jobs, build_order_schedules, build_order_sensors
+from pipelines.sharded import build_sharded_jobs
 from schedules.definitions import build_schedules
 
 ALL_JOB = "sync_all"
@@ -52,15 +56,27 @@ def build_definitions(config_path: str | Path | None = None) -> dg.Definitions:
         raise ConfigError("no <entity>.yaml mapping files", file=str(config.mappings_dir))
     return dg.Definitions(
         assets=build_assets(config, mappings),
-        jobs=[*build_jobs(mappings), build_retry_job(config, mappings)],
+        jobs=[
+            *build_jobs(mappings),
+            build_retry_job(config, mappings),
+            *build_sharded_jobs(config, mappings),
+            *build_edi_jobs(),
+            *build_order_jobs(),
+        ],
         schedules=build_schedules(
             {entity: job_name(entity) for entity in mappings},
             cron=config.schedules.cron,
             running=config.schedules.switched_on,
             retry_job=RETRY_JOB,
             retry_cron=config.schedules.retry_cron,
-        ),
-        sensors=[build_run_failure_sensor(config, config.schedules.switched_on)],
+        )
+        + build_edi_schedules(config, config.schedules.switched_on)
+        + build_order_schedules(config, config.schedules.switched_on),
+        sensors=[
+            build_run_failure_sensor(config, config.schedules.switched_on),
+            *build_edi_sensors(config, config.schedules.switched_on),
+            *build_order_sensors(config, config.schedules.switched_on),
+        ],
         resources=build_resources(config),
-        executor=dg.in_process_executor,
+        executor=executor_from_env(),  # HUB_EXECUTOR: in_process (default) or celery
     )

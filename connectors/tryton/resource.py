@@ -7,6 +7,7 @@ from pydantic import Field
 from connectors.base.resource import ConnectorResource
 from connectors.tryton.client import TrytonClient
 from connectors.tryton.connector import TrytonConnector
+from connectors.tryton.sales import TrytonOrders
 
 
 class TrytonResource(ConnectorResource):
@@ -38,6 +39,10 @@ class TrytonResource(ConnectorResource):
             attempts=self.attempts,
             backoff=self.backoff,
         )
+
+    def orders(self) -> TrytonOrders:
+        """Order-to-cash operations (sales, shipments, invoices, returns, purchase requests)."""
+        return TrytonOrders(self.client())
 
     def connector(self, system: str) -> TrytonConnector:
         return TrytonConnector(system, self.client(), account_category=self.account_category)

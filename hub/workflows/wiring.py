@@ -1,0 +1,154 @@
+"""Builds the order-to-cash flow from hub.yaml: the ERP, shop, 3PL, mail and EDI ports, the intake processor,
+the fulfilment process manager and the returns flow; and the two loops the Dagster jobs and the demo run
+(drain the order inbox; apply what the 3PL sent)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from connectors.mailbox import RemoteFile
+from hub.config import HubConfig
+from hub.engine.repository import FailureRecord, Repository
+from hub.engine.stats import utcnow
+from hub.errors import HubError
+from hub.mailboxes import open_mailbox
+from hub.store import Store
+from hub.workflows.fulfilment import OrderFulfilment, Systems
+from hub.workflows.ports import ErpOrders, Mailer, ShopOrders, ThreePL
+from hub.workflows.processor import OrderProcessor, ProcessStats
+from hub.workflows.returns import ReturnsFlow
+from hub.workflows.setup import build_mailer, build_processor
+
+log = logging.getLogger("hub.workflows")
+
+
+def _system_by_role(config: HubConfig, role: str) -> str | None:
+    return next((name for name, s in config.systems.items() if s.role == role), None)
+
+
+def _port(config: HubConfig, system: str | None, method: str) -> Any:
+    """``resource.<method>()`` of a system whose connector offers it (tryton: orders, shopify: orders)."""
+    if system is None or system not in config.systems:
+        return None
+    from connectors import resource_for
+
+    resource = resource_for(config, system, dagster=False)
+    make = getattr(resource, method, None)
+    return make() if callable(make) else None
+
+
+@dataclass
+class OrderFlow:
+    config: HubConfig
+    store: Store
+    run_id: str
+    erp: ErpOrders | None
+    shop: ShopOrders | None
+    mailer: Mailer | None
+    threepl: Any | None  # connectors.threepl.ThreePLConnector (the port plus per-file reads)
+    edi: Any | None  # hub.edi.notify.EdiNotifier
+    processor: OrderProcessor = field(init=False)
+    fulfilment: OrderFulfilment | None = field(init=False)
+    returns: ReturnsFlow | None = field(init=False)
+
+    def __post_init__(self) -> None:
+        warehouses = set(self.config.threepl.warehouses)
+
+        def threepl_for(code: str) -> ThreePL | None:
+            return self.threepl if self.threepl is not None and code in warehouses else None
+
+        self.fulfilment = None
+        self.returns = None
+        if self.erp is not None:
+            systems = Systems(self.erp, threepl_for, self.shop, self.mailer, self.edi)
+            self.fulfilment = OrderFulfilment(self.store, systems, run_id=self.run_id)
+            self.returns = ReturnsFlow(self.store, self.erp, threepl_for, self.shop, self.config.returns,
+                                       run_id=self.run_id)  # fmt: skip
+        self.processor = build_processor(
+            self.config,
+            self.store,
+            erp=self.erp,
+            mailer=self.mailer,
+            next_step=self.fulfilment.start if self.fulfilment else None,
+            run_id=self.run_id,
+        )
+
+    # -- the loops ---------------------------------------------------------------------------------------
+    def process_orders(self) -> ProcessStats:
+        """Drain the order inbox, move approved orders on, re-drive what is owed."""
+        return self.processor.run_once()
+
+    def threepl_files(self) -> list[RemoteFile]:
+        return self.threepl.pending() if self.threepl is not None else []
+
+    def apply_threepl_file(self, file: RemoteFile) -> dict[str, int]:
+        """One file from the 3PL: parse, apply every message, then archive it (error/ when malformed). A
+        message that cannot be applied becomes a failed record and the file is still archived: nothing is
+        lost, `hub failures` shows it, `hub retry` replays it."""
+        assert self.threepl is not None
+        parsed = self.threepl.parse(file)
+        counts = {"shipments": 0, "receipts": 0, "inventory": 0, "failed": 0}
+        if parsed.ok:
+            for message in parsed.messages:
+                try:
+                    self._apply(message, counts)
+                except HubError as exc:
+                    counts["failed"] += 1
+                    self._failed(message, exc)
+        self.threepl.settle(parsed)
+        return counts
+
+    def _apply(self, message: Any, counts: dict[str, int]) -> None:
+        if message.kind == "shipment" and message.shipment is not None and self.fulfilment is not None:
+            self.fulfilment.on_shipment(message.shipment)
+            counts["shipments"] += 1
+        elif message.kind == "receipt" and message.receipt is not None and self.returns is not None:
+            self.returns.on_receipt(message.receipt)
+            counts["receipts"] += 1
+        elif message.kind == "inventory":
+            counts["inventory"] += len(message.inventory)
+
+    def _failed(self, message: Any, exc: HubError) -> None:
+        key = (
+            message.shipment.order_no
+            if message.shipment
+            else (message.receipt.rma_no if message.receipt else None)
+        )
+        entity = "shipment" if message.kind == "shipment" else "return"
+        raw = {"file": message.file, "kind": message.kind,
+               "shipment": message.shipment.model_dump(mode="json") if message.shipment else None}  # fmt: skip
+        failure = FailureRecord(self.run_id, entity, key, "3pl", "apply", None, None,
+                                f"{type(exc).__name__}: {exc}", raw, retriable=True)  # fmt: skip
+        with self.store.begin() as conn:
+            Repository(self.store).record_failures(conn, [failure], utcnow())
+
+    def close(self) -> None:
+        for part in (self.threepl, getattr(self.edi, "service", None)):
+            close: Callable[[], None] | None = getattr(part, "close", None)
+            if close is not None:
+                close()
+
+
+def build_order_flow(config: HubConfig, store: Store | None = None, *, run_id: str = "orders") -> OrderFlow:
+    store = store or Store(config.database_url)
+    erp = _port(config, _system_by_role(config, "erp"), "orders")
+    shop = _port(config, config.orders.shop_system, "orders")
+    mailer = build_mailer(config, store)
+    threepl = None
+    if config.threepl.mailbox is not None:
+        from connectors.threepl import ThreePLConnector
+
+        mailbox, _ = open_mailbox(config, config.threepl.mailbox, key="threepl.mailbox")
+        threepl = ThreePLConnector(mailbox, warehouse=config.threepl.warehouses[0], outbox=config.threepl.outbox,
+                                   inbox=config.threepl.inbox)  # fmt: skip
+    edi = None
+    from hub.edi.service import EdiService
+
+    if EdiService.partners_of(config):
+        from hub.edi.notify import EdiNotifier
+
+        edi = EdiNotifier(EdiService(config, store))
+    return OrderFlow(config, store, run_id, erp, shop, mailer, threepl, edi)
