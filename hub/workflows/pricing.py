@@ -284,7 +284,7 @@ def price_line(line: LineRequest, facts: PricingFacts, policy: PricingPolicy) ->
         rule, brk = found
         price = steps[-1].price * (HUNDRED - brk.percent_off) / HUNDRED
         steps.append(PriceStep(rule, f"{brk.percent_off}% off from {brk.min_qty} units", price))
-    unit = round_money(steps[-1].price, policy.rounding) - CENT
+    unit = round_money(steps[-1].price, policy.rounding)
     total = round_money(unit * line.quantity, policy.rounding)
     return PricedLine(line.line_no, line.sku, line.quantity, unit, total, steps[-1].rule, tuple(steps))
 

@@ -339,14 +339,19 @@ class QuoteFlow:
 
 
 def priced_order(order: Order, quote: Quote) -> Order:
-    """The request with the quoted unit prices and total: what the ERP quotation is made from."""
+    """The request as quoted: the quoted lines only, with their quantities, unit prices and the total (a line
+    added to the order after it was priced is not part of this quote)."""
     currency = quote.priced.currency
-    prices = {x.line_no: x.unit_price for x in quote.priced.lines if x.unit_price is not None}
+    priced = {x.line_no: x for x in quote.priced.lines if x.unit_price is not None}
     lines = [
-        line.model_copy(update={"unit_price": Money(amount=prices[line.line_no], currency=currency)})
-        if line.line_no in prices
-        else line
+        line.model_copy(
+            update={
+                "quantity": line.quantity.model_copy(update={"value": priced[line.line_no].quantity}),
+                "unit_price": Money(amount=priced[line.line_no].unit_price, currency=currency),
+            }
+        )
         for line in order.lines
+        if line.line_no in priced
     ]
     total = Money(amount=quote.total, currency=currency)
     return order.model_copy(update={"lines": lines, "total": total, "currency": currency})

@@ -1,4 +1,4 @@
-"""HubSpot CRM v3-style sandbox: companies, contacts, search, batch upsert, associations, rate limit."""
+"""HubSpot CRM v3-style sandbox: companies, contacts, deals, search, batch upsert, associations, rate limit."""
 
 from __future__ import annotations
 

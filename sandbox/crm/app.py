@@ -1,11 +1,12 @@
 """CRM sandbox: a HubSpot CRM v3/v4-style API over SQLite, on loopback, with faults and a rate limit.
 
 Speaks enough of HubSpot that a connector written against it needs only a base URL and a token for
-the real service: objects (companies, contacts) with string-typed properties, search with
+the real service: objects (companies, contacts, deals) with string-typed properties, search with
 filterGroups/sorts/``paging.next.after`` (10,000-result cap per query), ``batch/upsert`` by
 ``idProperty`` (HTTP 207 multi-status with per-input ``errors``; the whole batch is refused with
 400 only when the request itself is malformed: too many inputs, duplicate ids, unknown idProperty),
-``batch/read``, v4 associations, 401 without a bearer token, 100 requests per 10 s per token.
+``batch/read``, v4 associations (company-contact, deal-company), 401 without a bearer token, 100 requests
+per 10 s per token.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from starlette.routing import Route
 
 from sandbox.common.faults import FaultConfig, FaultInjector
 from sandbox.crm.gate import Gate, RollingLimit
-from sandbox.crm.objects import KINDS, BadRequest, Conflict, CrmStore
+from sandbox.crm.objects import KINDS, PAIRS, PRIMARY_TYPE_IDS, TYPE_IDS, BadRequest, Conflict, CrmStore
 from sandbox.crm.schema import ValidationFailed, validation_body
 from sandbox.crm.seed import seed
 
@@ -201,23 +202,27 @@ def create_app(
         a, b = store.get(kind, str(ident)), store.get(other, str(other_id))
         if a is None or b is None:
             raise LookupError(f"{kind} {ident} or {other} {other_id} not found")
-        if {kind, other} != {"companies", "contacts"}:
+        if (kind, other) not in PAIRS:
             raise BadRequest(f"no associations between {kind} and {other}")
-        return (a, b) if kind == "companies" else (b, a)
+        return a, b
 
     async def assoc_list(request: Request) -> JSONResponse:
         kind, other = _kind(request), _kind(request, "to")
         doc = store.get(kind, request.path_params["ident"])
         if doc is None:
             return _error(404, "OBJECT_NOT_FOUND", "resource not found")
-        links = store.linked(kind, doc["id"]) if kind != other else []
+        links = store.linked(kind, doc["id"], other)
         return JSONResponse({"results": [_link(kind, i, t) for i, t in links]})
 
     async def assoc_default(request: Request) -> JSONResponse:
         p = request.path_params
-        company, contact = _pair(_kind(request), p["ident"], _kind(request, "to"), p["to_id"])
-        store.associate(company, contact)
-        spec = {"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 280}
+        kind, other = _kind(request), _kind(request, "to")
+        doc, other_doc = _pair(kind, p["ident"], other, p["to_id"])
+        store.link(kind, doc, other, other_doc)
+        spec = {
+            "associationCategory": "HUBSPOT_DEFINED",
+            "associationTypeId": TYPE_IDS[(kind, other, "unlabeled")],
+        }
         item = {"from": {"id": str(p["ident"])}, "to": {"id": str(p["to_id"])}, "associationSpec": spec}
         return JSONResponse({"status": "COMPLETE", "results": [item]})
 
@@ -240,17 +245,17 @@ def create_app(
                 try:
                     if action == "read":
                         doc = store.get(kind, str(item.get("id", "")))
-                        links = store.linked(kind, doc["id"]) if doc else []
+                        links = store.linked(kind, doc["id"], other) if doc else []
                         if not links:
                             raise LookupError(f"No {other} is associated with {kind} {item.get('id')}")
                         results.append(
                             {"from": {"id": str(doc["id"])}, "to": [_link(kind, i, t) for i, t in links]}
                         )
                         continue
-                    company, contact = _pair(kind, src, other, dst)
-                    types = item.get("types") or [{"associationTypeId": 280}]
-                    primary = any(int(t.get("associationTypeId", 0)) in (1, 2) for t in types)
-                    store.associate(company, contact, "primary" if primary else "unlabeled")
+                    doc, other_doc = _pair(kind, src, other, dst)
+                    types = item.get("types") or []
+                    primary = any(int(t.get("associationTypeId", 0)) in PRIMARY_TYPE_IDS for t in types)
+                    store.link(kind, doc, other, other_doc, "primary" if primary else "unlabeled")
                     results.append({"from": {"id": str(src)}, "to": {"id": str(dst)}})
                 except LookupError as exc:
                     errors.append(
@@ -299,6 +304,6 @@ def create_app(
 
 
 def _link(kind: str, other_id: int, type_ids: list[int]) -> dict[str, Any]:
-    labels = {1: "Primary", 2: "Primary"}
+    labels = dict.fromkeys(PRIMARY_TYPE_IDS, "Primary")
     types = [{"category": "HUBSPOT_DEFINED", "typeId": t, "label": labels.get(t)} for t in type_ids]
     return {"toObjectId": other_id, "associationTypes": types}

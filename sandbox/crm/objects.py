@@ -16,15 +16,23 @@ from typing import Any
 from sandbox.common.docstore import DocStore
 from sandbox.crm.schema import DEFAULT_PROPERTIES, PROPERTIES, UNIQUE, clean
 
-KINDS = ("companies", "contacts")
+KINDS = ("companies", "contacts", "deals")
 MODIFIED = ("hs_lastmodifieddate", "lastmodifieddate")
-# association type ids as HubSpot defines them, seen from each side
+SINGULAR = {"companies": "company", "contacts": "contact", "deals": "deal"}
+# the object pairs that can be associated; the first kind of a pair is where a bare ``linked`` call looks
+PAIRS = (("companies", "contacts"), ("contacts", "companies"), ("deals", "companies"), ("companies", "deals"))
+# association type ids as HubSpot defines them, seen from the first side
 TYPE_IDS = {
-    ("companies", "unlabeled"): 280,
-    ("companies", "primary"): 2,
-    ("contacts", "unlabeled"): 279,
-    ("contacts", "primary"): 1,
+    ("companies", "contacts", "unlabeled"): 280,
+    ("companies", "contacts", "primary"): 2,
+    ("contacts", "companies", "unlabeled"): 279,
+    ("contacts", "companies", "primary"): 1,
+    ("deals", "companies", "unlabeled"): 341,
+    ("deals", "companies", "primary"): 5,
+    ("companies", "deals", "unlabeled"): 342,
+    ("companies", "deals", "primary"): 6,
 }
+PRIMARY_TYPE_IDS = frozenset(t for (_, _, label), t in TYPE_IDS.items() if label == "primary")
 
 
 class Conflict(Exception):
@@ -121,7 +129,7 @@ class CrmStore:
         key = self._key(kind, value)
         other = self.db.by_key(kind, key)
         if other is not None and other["id"] != doc_id:
-            label = "Contact" if kind == "contacts" else "Company"
+            label = SINGULAR[kind].capitalize()
             raise Conflict(f"{label} already exists. Existing ID: {other['id']}", other["id"])
         return key
 
@@ -227,27 +235,24 @@ class CrmStore:
                 return False
         return True
 
-    # -- associations (company <-> contact) ----------------------------------------------------------
+    # -- associations (company <-> contact, deal <-> company) ----------------------------------------
     def associate(self, company: dict[str, Any], contact: dict[str, Any], label: str = "unlabeled") -> bool:
         """Link a company and a contact; True when something new was recorded."""
-        key = f"{company['id']}:{contact['id']}"
+        return self.link("companies", company, "contacts", contact, label)
+
+    def link(
+        self, kind: str, doc: dict[str, Any], other: str, other_doc: dict[str, Any], label: str = "unlabeled"
+    ) -> bool:
+        """Link two objects of an allowed pair (labels are shared by both sides); True when something changed."""
+        if (kind, other) not in PAIRS:
+            raise BadRequest(f"no associations between {kind} and {other}")
+        sides = {SINGULAR[kind]: doc["id"], SINGULAR[other]: other_doc["id"]}
+        key = _link_key(sides)
         with self.db.lock:
             link = self.db.by_key("associations", key)
             if link is None:
-                self.db.insert(
-                    "associations",
-                    {
-                        "company": company["id"],
-                        "contact": contact["id"],
-                        "labels": sorted({"unlabeled", label}),
-                    },
-                    key=key,
-                )
-                # like HubSpot's rollup property: a new association is a change of the company
-                fresh = self.db.get("companies", company["id"]) or company
-                count = str(len(self.linked("companies", company["id"])))
-                props = {**fresh["properties"], "num_associated_contacts": count}
-                self.db.update("companies", company["id"], {"properties": props})
+                self.db.insert("associations", {**sides, "labels": sorted({"unlabeled", label})}, key=key)
+                self._rollup(sides)
                 return True
             labels = sorted({*link["labels"], label})
             if labels == link["labels"]:
@@ -255,16 +260,33 @@ class CrmStore:
             self.db.update("associations", link["id"], {"labels": labels})
             return True
 
-    def linked(self, kind: str, doc_id: int) -> list[tuple[int, list[int]]]:
-        """Objects of the other kind linked to ``doc_id``: (id, association type ids seen from ``kind``)."""
-        this, other = ("company", "contact") if kind == "companies" else ("contact", "company")
+    def _rollup(self, sides: dict[str, int]) -> None:
+        """Like HubSpot's rollup properties: a new association is a change of the object that counts it."""
+        if "contact" in sides:
+            kind, doc_id, prop, other = "companies", sides["company"], "num_associated_contacts", "contacts"
+        else:  # a deal counts its companies; the company is left alone, so deals do not re-sync customers
+            kind, doc_id, prop, other = "deals", sides["deal"], "num_associated_companies", "companies"
+        fresh = self.db.get(kind, doc_id)
+        if fresh is not None:
+            count = str(len(self.linked(kind, doc_id, other)))
+            self.db.update(kind, doc_id, {"properties": {**fresh["properties"], prop: count}})
+
+    def linked(self, kind: str, doc_id: int, other: str | None = None) -> list[tuple[int, list[int]]]:
+        """Objects of ``other`` (default: the first pair of ``kind``) linked to ``doc_id``: (id, association
+        type ids seen from ``kind``)."""
+        other = other or next(b for a, b in PAIRS if a == kind)
+        if (kind, other) not in PAIRS:
+            return []
+        this, that = SINGULAR[kind], SINGULAR[other]
         rows = self.db.conn.execute(
-            f"SELECT doc FROM associations WHERE json_extract(doc, '$.{this}') = ? ORDER BY id", (doc_id,)
+            f"SELECT doc FROM associations WHERE json_extract(doc, '$.{this}') = ? "
+            f"AND json_extract(doc, '$.{that}') IS NOT NULL ORDER BY id",
+            (doc_id,),
         )
         out = []
         for (raw,) in rows:
             link = json.loads(raw)
-            out.append((int(link[other]), [TYPE_IDS[(kind, label)] for label in link["labels"]]))
+            out.append((int(link[that]), [TYPE_IDS[(kind, other, label)] for label in link["labels"]]))
         return out
 
     def reset(self) -> None:
@@ -284,3 +306,10 @@ def _compare(op: str, have: Any, want: Any) -> bool:
         raise BadRequest(f"operator {op} is not supported") from None
     except TypeError:
         raise BadRequest(f"cannot compare {have!r} with {want!r}") from None
+
+
+def _link_key(sides: dict[str, int]) -> str:
+    """One association row per pair; company:contact keeps the key older sandbox files have."""
+    if set(sides) == {"company", "contact"}:
+        return f"{sides['company']}:{sides['contact']}"
+    return ":".join(f"{name}={sides[name]}" for name in sorted(sides))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -36,6 +37,18 @@ SEGMENTS = ("enterprise", "wholesale", "distributor", "retail")
 PAYMENT_TERMS = ("net15", "net30", "net60", "prepaid", "cod")
 ADDRESS = ("address", "address2", "city", "state", "zip", "country")
 SHIPPING = tuple(f"shipping_{p}" for p in ADDRESS)
+PIPELINES = ("default",)
+# the default sales pipeline's stages, plus "quotesent" (a stage a portal adds for quotes sent to the buyer)
+DEAL_STAGES = (
+    "appointmentscheduled",
+    "qualifiedtobuy",
+    "presentationscheduled",
+    "decisionmakerboughtin",
+    "quotesent",
+    "contractsent",
+    "closedwon",
+    "closedlost",
+)
 
 _COMMON = (
     Prop("hs_object_id", "number", read_only=True),
@@ -74,14 +87,44 @@ PROPERTIES: dict[str, dict[str, Prop]] = {
             Prop("company"),
         )
     },
+    # deals: HubSpot's default deal properties, plus the hub's own (``hub_*``); ``hub_quote_no`` is a custom
+    # property with unique values, so ``batch/upsert`` can key on it (as a portal admin would set it up)
+    "deals": {
+        p.name: p
+        for p in (
+            Prop("hs_object_id", "number", read_only=True),
+            Prop("createdate", "datetime", read_only=True),
+            Prop("hs_lastmodifieddate", "datetime", read_only=True),
+            Prop("dealname"),
+            Prop("amount", "number"),
+            Prop("deal_currency_code"),
+            Prop("dealstage", "enumeration", DEAL_STAGES),
+            Prop("pipeline", "enumeration", PIPELINES),
+            Prop("closedate", "datetime"),
+            Prop("description"),
+            Prop("hub_quote_no", unique=True),
+            Prop("hub_order_no"),
+            Prop("hub_customer_no"),
+            Prop("num_associated_companies", "number", read_only=True),
+        )
+    },
 }
 
 # what GET and search return when the caller names no properties (as HubSpot: a small default set)
 DEFAULT_PROPERTIES = {
     "companies": ("name", "domain", "createdate", "hs_lastmodifieddate", "hs_object_id"),
     "contacts": ("email", "firstname", "lastname", "createdate", "lastmodifieddate", "hs_object_id"),
+    "deals": (
+        "dealname",
+        "amount",
+        "dealstage",
+        "pipeline",
+        "closedate",
+        "createdate",
+        "hs_lastmodifieddate",
+    ),
 }
-UNIQUE = {"companies": "account_number", "contacts": "email"}
+UNIQUE = {"companies": "account_number", "contacts": "email", "deals": "hub_quote_no"}
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -154,6 +197,12 @@ def clean(kind: str, values: Any, *, labels: bool = False) -> dict[str, str | No
             except InvalidOperation:
                 errors.append(_error(name, "INVALID_FLOAT", f"{value} is not a valid number for {name}"))
                 continue
+        elif prop.kind == "datetime":
+            moment = _moment(value)
+            if moment is None:
+                errors.append(_error(name, "INVALID_DATE", f"{value} is not a valid date/time for {name}"))
+                continue
+            value = moment
         elif prop.kind == "email" and not EMAIL.match(value):
             errors.append(_error(name, "INVALID_EMAIL", f"Email address {value} is invalid"))
             continue
@@ -161,3 +210,16 @@ def clean(kind: str, values: Any, *, labels: bool = False) -> dict[str, str | No
     if errors:
         raise ValidationFailed(errors)
     return out
+
+
+def _moment(value: str) -> str | None:
+    """A date/time value as HubSpot stores it (ISO 8601 UTC, milliseconds): epoch ms, a date or a datetime."""
+    try:
+        if value.lstrip("-").isdigit():
+            moment = datetime.fromtimestamp(int(value) / 1000, UTC)
+        else:
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except (ValueError, OverflowError, OSError):
+        return None
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
