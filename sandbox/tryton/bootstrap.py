@@ -21,13 +21,14 @@ from collections.abc import Iterator
 from importlib import metadata
 from pathlib import Path
 
-MODULES = ("sale", "purchase", "stock_supply", "account_credit_limit")
+MODULES = ("sale", "purchase", "stock_supply", "account_credit_limit", "sale_price_list")
 DISTRIBUTIONS = (
     "trytond",
     "trytond-sale",
     "trytond-purchase",
     "trytond-stock-supply",
     "trytond-account-credit-limit",
+    "trytond-sale-price-list",  # customer price lists (connectors/tryton/sales.py prices)
     "proteus",
 )
 ADMIN_LOGIN = "admin"
