@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from hub.mapping.yamlsource import load_yaml
 from hub.workflows.policy import OrdersConfig
+from hub.workflows.quotes import QuotesPolicy
 from hub.workflows.returns_policy import ReturnsPolicy
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -149,6 +150,7 @@ class HubConfig(_Strict):
     edi: EdiConfig = Field(default_factory=EdiConfig)
     threepl: ThreePLConfig = Field(default_factory=ThreePLConfig)
     returns: ReturnsPolicy = Field(default_factory=ReturnsPolicy)
+    quotes: QuotesPolicy = Field(default_factory=QuotesPolicy)
     base_dir: Path = Field(default=PROJECT_ROOT, exclude=True)
     file: Path | None = Field(default=None, exclude=True)
 

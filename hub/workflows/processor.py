@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -92,9 +92,11 @@ class OrderProcessor:
         mailer: Mailer | None = None,
         next_step: NextStep | None = None,
         run_id: str | None = None,
+        quote: Callable[[Order], str | None] | None = None,
     ) -> None:
         self.store, self.policy, self.translators = store, policy, translators or {}
         self.erp, self.mailer, self.next_step = erp, mailer, next_step
+        self.quote = quote  # content-based router: a request for quote goes to the quote flow, not evaluation
         self.run_id = run_id or f"orders-{uuid.uuid4().hex[:12]}"
         self.repo = Repository(store)
 
@@ -207,6 +209,10 @@ class OrderProcessor:
             order = to_order(self.translators, row.system, row.format, raw)
         except RecordRejected as exc:
             return self._untranslatable(row, raw, exc), raw
+        if self.quote is not None:
+            note = self.quote(order)
+            if note is not None:
+                return Decision("done", note, order_no=order.order_no), raw
         current = get_order(self.store, order.order_no)
         skip = self._skip(order, raw, current)
         if skip is not None:

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from hub.alerts import Alert
 from hub.alerts.rules import low_stock_levels
+from hub.errors import RemoteRejected
 from hub.store import Store
 from hub.workflows.ports import ErpOrders
 
@@ -35,14 +36,19 @@ def replenish(
     for level in low_stock_levels(store):
         available, point = Decimal(level["available"]), Decimal(level["reorder_point"])
         quantity = order_quantity(available, point, factor)
-        request_id = erp.request_purchase(level["sku"], level["warehouse"], quantity)
+        try:
+            request_id: int | None = erp.request_purchase(level["sku"], level["warehouse"], quantity)
+        except RemoteRejected as exc:  # the ERP sees no shortage (its forecast counts incoming purchases)
+            request_id = None
+            note = f"no purchase request: {exc}"
+        else:
+            note = f"purchase request {request_id} for {quantity} in the ERP"
         alert(
             Alert(
                 "low_stock",
                 level["key"],
                 f"low stock: {level['sku']} at {level['warehouse']}",
-                f"available {available} is below the reorder point {point}; purchase request {request_id} "
-                f"for {quantity} in the ERP.",
+                f"available {available} is below the reorder point {point}; {note}.",
             )
         )
         out.append(Suggestion(level["sku"], level["warehouse"], available, point, quantity, request_id))

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from starlette.applications import Starlette
 
 from hub.config import HubConfig, resolve_setting
 from hub.errors import ConfigError
 from hub.mapping import Translator, load_mapping_file
+from hub.models import Order
 from hub.store import Store
 from hub.workflows.followups import NextStep
 from hub.workflows.mailer import SmtpMailer
@@ -59,6 +62,7 @@ def build_processor(
     mailer: Mailer | None = None,
     next_step: NextStep | None = None,
     run_id: str | None = None,
+    quote: Callable[[Order], str | None] | None = None,
 ) -> OrderProcessor:
     return OrderProcessor(
         store,
@@ -68,6 +72,7 @@ def build_processor(
         mailer=mailer if mailer is not None else build_mailer(config, store),
         next_step=next_step,
         run_id=run_id,
+        quote=quote,
     )
 
 

@@ -15,10 +15,12 @@ from hub.engine.repository import FailureRecord, Repository
 from hub.engine.stats import utcnow
 from hub.errors import HubError
 from hub.mailboxes import open_mailbox
+from hub.models import Order
 from hub.store import Store
 from hub.workflows.fulfilment import OrderFulfilment, Systems
 from hub.workflows.ports import ErpOrders, Mailer, ShopOrders, ThreePL
 from hub.workflows.processor import OrderProcessor, ProcessStats
+from hub.workflows.quotes import CrmDeals, QuoteFlow, is_request_for_quote
 from hub.workflows.returns import ReturnsFlow
 from hub.workflows.setup import build_mailer, build_processor
 
@@ -50,9 +52,11 @@ class OrderFlow:
     mailer: Mailer | None
     threepl: Any | None  # connectors.threepl.ThreePLConnector (the port plus per-file reads)
     edi: Any | None  # hub.edi.notify.EdiNotifier
+    crm: CrmDeals | None = None
     processor: OrderProcessor = field(init=False)
     fulfilment: OrderFulfilment | None = field(init=False)
     returns: ReturnsFlow | None = field(init=False)
+    quotes: QuoteFlow | None = field(init=False)
 
     def __post_init__(self) -> None:
         warehouses = set(self.config.threepl.warehouses)
@@ -62,7 +66,11 @@ class OrderFlow:
 
         self.fulfilment = None
         self.returns = None
+        self.quotes = None
         if self.erp is not None:
+            self.quotes = QuoteFlow(
+                self.store, self.erp, self.crm, self.shop, self.config.quotes, self.run_id
+            )
             systems = Systems(self.erp, threepl_for, self.shop, self.mailer, self.edi)
             self.fulfilment = OrderFulfilment(self.store, systems, run_id=self.run_id)
             self.returns = ReturnsFlow(self.store, self.erp, threepl_for, self.shop, self.config.returns,
@@ -74,7 +82,15 @@ class OrderFlow:
             mailer=self.mailer,
             next_step=self.fulfilment.start if self.fulfilment else None,
             run_id=self.run_id,
+            quote=self._route_quote,
         )
+
+    def _route_quote(self, order: Order) -> str | None:
+        """Requests for quote go to the quote flow (priced, ERP quotation, CRM deal, back to the shop)."""
+        if self.quotes is None or not is_request_for_quote(order, self.config.quotes):
+            return None
+        quote = self.quotes.request(order)
+        return f"quote {quote.quote_no} {quote.status}"
 
     # -- the loops ---------------------------------------------------------------------------------------
     def process_orders(self) -> ProcessStats:
@@ -151,4 +167,11 @@ def build_order_flow(config: HubConfig, store: Store | None = None, *, run_id: s
         from hub.edi.notify import EdiNotifier
 
         edi = EdiNotifier(EdiService(config, store))
-    return OrderFlow(config, store, run_id, erp, shop, mailer, threepl, edi)
+    crm = None
+    crm_system = _system_by_role(config, "crm")
+    if crm_system is not None and config.systems[crm_system].connector == "hubspot":
+        from connectors import resource_for
+        from connectors.hubspot.deals import deals_for
+
+        crm = deals_for(resource_for(config, crm_system, dagster=False))
+    return OrderFlow(config, store, run_id, erp, shop, mailer, threepl, edi, crm)
