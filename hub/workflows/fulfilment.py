@@ -136,11 +136,9 @@ class OrderFulfilment:
         known: dict[str, Any] = dict(record.data.get("invoices") or {})
         if record.state not in (S.partially_shipped, S.shipped, S.invoiced):
             return record.state  # invoices are recorded once something shipped
-        new = [
-            inv
-            for inv in self.sys.erp.invoices(order_no)
-            if inv.number and inv.number not in known and inv.state in ("posted", "paid")
-        ]
+        invoices = self.sys.erp.invoices(order_no)
+        new = [i for i in invoices if i.number and i.number not in known and i.state in ("posted", "paid")]
+        waiting = [i for i in invoices if i.state not in ("posted", "paid", "cancelled")]
         edi: dict[str, Any] = {}
         for invoice in new:
             edi = self._edi(lambda e, inv=invoice: e.invoiced(order, inv, shipment)) or edi
@@ -149,13 +147,12 @@ class OrderFulfilment:
         state = record.state
         if new:
             numbers = ", ".join(f"{i.number} {i.total} {i.currency}" for i in new)
-            fully = state is S.shipped or (
-                state is S.invoiced and _complete(order, record.data.get("shipments") or {})
-            )
             self._move(order_no, S.invoiced, f"invoice {numbers}", data={"invoices": known},
                        invoices=[i.number for i in new], **edi)  # fmt: skip
             state = S.invoiced
-            if fully:
+        # an order invoiced when confirmed (Tryton's default) closes with its last shipment
+        if known and not waiting and _complete(order, record.data.get("shipments") or {}):
+            if state in (S.shipped, S.invoiced):
                 self._move(order_no, S.closed, "shipped and invoiced")
                 state = S.closed
         return state
