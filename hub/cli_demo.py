@@ -86,6 +86,8 @@ def demo(
                 f"{totals['delivered']} delivered: nothing changed, so nothing was written."
             )
             success = success and again_ok
+            if running is not None:
+                _orders(out, cfg, running)
             _where(out, cfg, store, running)
         if keep_running:
             _dagster_dev(out, cfg, home, port)
@@ -133,6 +135,24 @@ def _start_sandboxes(cfg: HubConfig, out: Console, products: int, accounts: int)
         f"Seeded: PIM {pim.get('count', '?')} products, CRM, shop orders, Tryton prices, parties and stock."
     )
     return sandboxes
+
+
+def _orders(out: Console, cfg: HubConfig, sandboxes: Any) -> None:
+    from hub.demo_orders import run_order_demo
+
+    out.print("Order to cash: placing shop orders and a partner's EDI 850, the 3PL simulator ships them...")
+    summary = run_order_demo(cfg, sandboxes)
+    if not summary:
+        return
+    states = ", ".join(f"{n} {s}" for s, n in sorted(summary.get("order_states", {}).items()))
+    out.print(
+        f"Orders: {summary.get('shop_orders', 0)} from the shop and 1 EDI 850 -> {states}. "
+        f"3PL: {summary.get('3pl_requests', 0)} fulfilment requests over SFTP, "
+        f"{summary.get('3pl_confirmations_archived', 0)} confirmations applied. "
+        f"EDI back to the partner: {', '.join(summary.get('edi_documents_received_by_partner', []))}. "
+        f"Mails in {sandboxes.mail.folder}: {summary.get('mails', 0)}. "
+        "Journey of one order: [bold]hub lineage order ORDER_NO -c hub.sandbox.yaml[/bold]."
+    )
 
 
 def _ordered(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

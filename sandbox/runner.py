@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from sandbox.tryton.server import TrytonServer
 
 DATA = Path(__file__).resolve().parent / "data"
-PORTS = {"shop": 18081, "crm": 18082, "pim": 18083, "mail": 18025, "erp": 18069}
+PORTS = {"shop": 18081, "crm": 18082, "pim": 18083, "mail": 18025, "erp": 18069, "sftp": 18022}
 ERP_DATABASE = "hub"
 CREDENTIALS: dict[str, dict[str, str]] = {
     # local, well-known sandbox secrets; hub.sandbox.yaml reads them from these environment variables
@@ -42,7 +42,9 @@ ENV = {
     "HUB_PIM_SECRET": CREDENTIALS["pim"]["secret"],
     "HUB_PIM_PASSWORD": CREDENTIALS["pim"]["password"],
     "HUB_TRYTON_PASSWORD": CREDENTIALS["erp"]["password"],
+    "HUB_SHOP_WEBHOOK_SECRET": CREDENTIALS["shop"]["webhook_secret"],
 }
+SFTP_USER = "hub"
 
 
 class Sandboxes:
@@ -94,6 +96,24 @@ class Sandboxes:
             ),
         }
         self.mail = MailCatcher(self.folder / "mail", ports["mail"])
+        # the embedded SFTP server of the demo: the 3PL's and the trading partners' mailboxes on one host,
+        # with its own persisted host key (pinned by the hub) and a client key for the hub
+        from sandbox.sftp import SandboxSftpServer, generate_keypair
+
+        sftp = self.folder / "sftp"
+        self.sftp_root = sftp / "root"
+        self.sftp_client_key = sftp / "hub_id_ed25519"
+        if not self.sftp_client_key.exists():
+            generate_keypair(self.sftp_client_key, comment="hub-demo")
+        for box in ("3pl", "edi/acme", "edi/northwind"):
+            (self.sftp_root / box).mkdir(parents=True, exist_ok=True)
+        self.sftp = SandboxSftpServer(
+            self.sftp_root,
+            host_key_path=sftp / "host_ed25519",
+            authorized_keys=[self.sftp_client_key.with_suffix(".pub")],
+            user=SFTP_USER,
+            port=ports["sftp"],
+        )
         self.erp: TrytonServer | None = None
         self.erp_error: str | None = None
         if with_erp:
@@ -106,6 +126,8 @@ class Sandboxes:
         for server in self.servers.values():
             server.start()
         self.mail.start()
+        self.sftp.start()
+        os.environ.update(self.sftp_env())
         if self.erp is not None:
             try:
                 self.erp.start()
@@ -118,8 +140,17 @@ class Sandboxes:
         for server in self.servers.values():
             server.stop()
         self.mail.stop()
+        self.sftp.stop()
         if self.erp is not None:
             self.erp.stop()
+
+    def sftp_env(self) -> dict[str, str]:
+        """What hub.sandbox.yaml reads for the SFTP mailboxes (the host key is generated per machine)."""
+        return {
+            "HUB_SFTP_PORT": str(self.sftp.port),
+            "HUB_SFTP_HOST_KEY": self.sftp.host_key_line,
+            "HUB_SFTP_KEY_PATH": str(self.sftp_client_key),
+        }
 
     def erp_connector(self) -> TrytonConnector:
         """A Tryton connector on the sandbox ERP (seeding, tests); requires a running ``erp``."""
@@ -141,11 +172,20 @@ class Sandboxes:
             for name, server in self.servers.items()
         }
         systems["mail"] = {"smtp": f"127.0.0.1:{self.mail.port}", "folder": str(self.mail.folder)}
+        systems["sftp"] = {
+            "host": self.sftp.host,
+            "port": self.sftp.port,
+            "user": SFTP_USER,
+            "key_path": str(self.sftp_client_key),
+            "host_key": self.sftp.host_key_line,
+            "root": str(self.sftp_root),
+            "mailboxes": {"3pl": "/3pl", "acme": "/edi/acme", "northwind": "/edi/northwind"},
+        }
         if self.erp is not None:
             systems["erp"] = {"base_url": self.erp.url.rstrip("/"), "credentials": CREDENTIALS["erp"]}
         elif self.erp_error is not None:
             systems["erp"] = {"error": self.erp_error, "note": "the ERP stays a file drop (connector: files)"}
-        return {"pid": os.getpid(), "systems": systems, "env": ENV}
+        return {"pid": os.getpid(), "systems": systems, "env": {**ENV, **self.sftp_env()}}
 
     def seed(self, data: Path = DATA) -> dict[str, Any]:
         """Load the sample catalogue, accounts and orders through each stand-in's seed endpoint."""
