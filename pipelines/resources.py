@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
 
 import dagster as dg
+import sqlalchemy as sa
 from pydantic import Field
 
 from hub.config import load_config
@@ -19,8 +21,30 @@ def cached_store(url: str) -> Store:
     with _LOCK:
         store = _STORES.get(url)
         if store is None:
-            store = _STORES[url] = Store(url)
+            store = _STORES[url] = _open_store(url)
         return store
+
+
+def _open_store(url: str) -> Store:
+    """Opens (and migrates) a store; on PostgreSQL under an advisory lock held for the migration.
+
+    Celery workers that take their first steps at the same time would otherwise race in Alembic's
+    first migration of a fresh database (both creating ``alembic_version``); one migrates, the
+    others wait and find the schema current.
+    """
+    if sa.engine.make_url(url).get_backend_name() != "postgresql":
+        return Store(url)
+    key = int.from_bytes(hashlib.blake2b(url.encode(), digest_size=8).digest(), "big", signed=True)
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text("select pg_advisory_lock(:key)"), {"key": key})
+            try:
+                return Store(url)
+            finally:
+                conn.execute(sa.text("select pg_advisory_unlock(:key)"), {"key": key})
+    finally:
+        engine.dispose()
 
 
 class HubStoreResource(dg.ConfigurableResource):
