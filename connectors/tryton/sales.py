@@ -11,7 +11,7 @@ in their own modules; this one creates and confirms sales and answers price and 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -238,6 +238,11 @@ class TrytonOrders:
 
     def invoices(self, reference: str) -> list[ErpInvoice]:
         return invoice_flow.invoices(self.refs, reference)
+
+    def count_stock(self, warehouse: str, counts: Mapping[str, Decimal]) -> int | None:
+        from connectors.tryton.counts import count_stock
+
+        return count_stock(self.refs, warehouse, counts)
 
     def create_return(self, ret: Return) -> ErpSale:
         return returns.create_return(self.refs, ret, invoice_method=self.invoice_method)

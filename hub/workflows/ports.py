@@ -8,7 +8,7 @@ so a replay after a crash updates instead of duplicating.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -110,6 +110,10 @@ class ErpOrders(Protocol):
 
     def request_purchase(self, sku: str, warehouse: str, quantity: Decimal) -> int:
         """A purchase request (replenishment suggestion); one open request per SKU and warehouse."""
+        ...
+
+    def count_stock(self, warehouse: str, counts: Mapping[str, Decimal]) -> int | None:
+        """A stock count from the 3PL that runs ``warehouse`` (SKU -> on hand) becomes the ERP's on-hand."""
         ...
 
 

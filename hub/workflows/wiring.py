@@ -7,13 +7,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from connectors.mailbox import RemoteFile
 from hub.config import HubConfig
 from hub.engine.repository import FailureRecord, Repository
 from hub.engine.stats import utcnow
-from hub.errors import HubError
+from hub.errors import HubError, RecordRejected
 from hub.mailboxes import open_mailbox
 from hub.models import Order
 from hub.store import Store
@@ -124,7 +125,18 @@ class OrderFlow:
         elif message.kind == "receipt" and message.receipt is not None and self.returns is not None:
             self.returns.on_receipt(message.receipt)
             counts["receipts"] += 1
-        elif message.kind == "inventory":
+        elif message.kind == "inventory" and self.erp is not None:
+            # the 3PL owns on-hand at the warehouses it runs: its count becomes the ERP's (a Tryton inventory),
+            # and the next stock sync carries it to the hub and the shop
+            by_warehouse: dict[str, dict[str, Decimal]] = {}
+            for level in message.inventory:
+                warehouse = level.warehouse if level.warehouse in self.config.threepl.warehouses else None
+                if warehouse is None:
+                    raise RecordRejected(f"stock count for {level.warehouse}, which the 3PL does not run",
+                                         stage="apply", field="warehouse")  # fmt: skip
+                by_warehouse.setdefault(warehouse, {})[level.sku] = level.on_hand.value
+            for warehouse, levels in by_warehouse.items():
+                self.erp.count_stock(warehouse, levels)
             counts["inventory"] += len(message.inventory)
 
     def _failed(self, message: Any, exc: HubError) -> None:

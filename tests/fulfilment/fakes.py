@@ -81,6 +81,10 @@ class FakeErp:
     def receive_return(self, rma_no: str, lines: Sequence[tuple[str, Decimal]]) -> None:
         self.calls.append(f"receive {rma_no} " + ",".join(f"{s}:{q}" for s, q in lines))
 
+    def count_stock(self, warehouse: str, counts: dict[str, Decimal]) -> int | None:
+        self.calls.append(f"count {warehouse} " + ",".join(f"{s}:{q}" for s, q in sorted(counts.items())))
+        return 1
+
     def request_purchase(self, sku: str, warehouse: str, quantity: Decimal) -> int:
         self.calls.append(f"purchase {sku}@{warehouse} {quantity}")
         return 1

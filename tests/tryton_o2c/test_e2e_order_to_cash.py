@@ -83,7 +83,7 @@ class World:
         self.flow: OrderFlow = build_order_flow(self.config, self.store, run_id="e2e")
         self.shop_api = f"{shop.url}/admin/api/2024-10"
         self.sim = ThreePLSimulator(SftpMailbox(SftpSettings(**sftp)), stock={"SKU-A": 1000, "SKU-B": 1000, "SKU-C": 4},
-                                    seed=1)  # fmt: skip
+                                    seed=1, warehouse="WH1")  # fmt: skip
         self.shop_connector = resource_for(self.config, "shop", dagster=False).connector("shop")
         self.mail = mail
 
@@ -249,6 +249,12 @@ def test_twenty_orders_from_the_shop_through_erp_3pl_shop_and_mail(world: World)
     assert {a["name"]: a["value"] for a in world.shop_order(returned)["note_attributes"]}[
         "return RMA-1"
     ] == "refunded"
+
+    # the 3PL's stock count becomes the ERP's on-hand at the warehouse it runs
+    world.sim.send_inventory()
+    world.warehouse_round()
+    counted = world.sim.stock["SKU-C"]  # type: ignore[index]
+    assert erp.stock(["SKU-C"])["SKU-C"]["WH1"] == counted  # type: ignore[union-attr]
 
     # lineage: each hop with the ids of every system
     lineage = record_lineage(world.store, "order", normal[0])
