@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from hub.engine import codec
-from hub.engine.normalise import normalise
+from hub.engine.merge import normalise
 from hub.engine.repository import Repository
 from hub.models import Customer, Order
 from hub.store import Store

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from hub.engine.normalise import normalise
+from hub.engine.merge import normalise
 from hub.errors import RecordRejected
 from hub.mapping import Translator
 from hub.models import Order
