@@ -189,6 +189,7 @@ def test_lineage_json_shape(hub: Hub) -> None:
         "failures",
         "deliveries",
         "order_state",
+        "edi",
     }
     assert trace["ids"] == {"crm": "5102", "erp": "C10002", "shop": "C10002"}
     conflict = next(h for h in trace["history"] if h["action"] == "conflict")

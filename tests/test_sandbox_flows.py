@@ -177,7 +177,7 @@ class Run:
 
 def _run(tmp: Path, monkeypatch: pytest.MonkeyPatch, fault_rate: float) -> Run:
     started = time.monotonic()
-    ports = {name: free_port() for name in ("shop", "crm", "pim", "mail", "erp")}
+    ports = {name: free_port() for name in ("shop", "crm", "pim", "mail", "erp", "sftp")}
     sandboxes = Sandboxes(tmp / "var", ports, fast_limits=True, with_erp=True, tryton_cache=ROOT / "var")
     sandboxes.start()
     try:

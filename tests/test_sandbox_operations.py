@@ -26,7 +26,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture
 def running(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Sandboxes, Path]]:
-    ports = {name: free_port() for name in ("shop", "crm", "pim", "mail", "erp")}
+    ports = {name: free_port() for name in ("shop", "crm", "pim", "mail", "erp", "sftp")}
     sandboxes = Sandboxes(
         tmp_path / "var", ports, fast_limits=True, with_erp=True, tryton_cache=ROOT / "var"
     ).start()

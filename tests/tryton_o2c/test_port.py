@@ -25,7 +25,7 @@ def test_signature_matches_the_port(name: str) -> None:
 
 
 def test_every_port_method_is_covered() -> None:
-    assert len(PORT_METHODS) == 11
+    assert len(PORT_METHODS) == 12
 
 
 def test_an_unknown_invoice_method_is_refused_at_once() -> None:
