@@ -195,12 +195,4 @@ class HubSpotDeals:
 
 def deals_for(resource: HubSpotResource) -> HubSpotDeals:
     """Deals of the portal a configured ``HubSpotResource`` points at (its token, timeouts and rate limit)."""
-    client = HubSpotClient(
-        resource.base_url,
-        resource.access_token,
-        timeout=resource.timeout,
-        max_attempts=resource.max_attempts,
-        requests_per_window=resource.requests_per_window,
-        window_seconds=resource.window_seconds,
-    )
-    return HubSpotDeals(client, page_size=resource.page_size)
+    return HubSpotDeals(resource.client(), page_size=resource.page_size)

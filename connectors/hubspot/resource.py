@@ -36,8 +36,9 @@ class HubSpotResource(ConnectorResource):
         default=100, ge=1, le=100, description="Records per search page (HubSpot allows up to 100 here)."
     )
 
-    def connector(self, system: str) -> HubSpotConnector:
-        client = HubSpotClient(
+    def client(self) -> HubSpotClient:
+        """One client for this portal: its token, timeouts and rate limit (connector and deals share it)."""
+        return HubSpotClient(
             self.base_url,
             self.access_token,
             timeout=self.timeout,
@@ -45,4 +46,6 @@ class HubSpotResource(ConnectorResource):
             requests_per_window=self.requests_per_window,
             window_seconds=self.window_seconds,
         )
-        return HubSpotConnector(system, client, page_size=self.page_size)
+
+    def connector(self, system: str) -> HubSpotConnector:
+        return HubSpotConnector(system, self.client(), page_size=self.page_size)

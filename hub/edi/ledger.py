@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
 from hub.engine.stats import utcnow
 from hub.store import Store
@@ -59,24 +60,9 @@ class EdiLedger:
     # -- interchanges ---------------------------------------------------------------------------------
     def claim(self, partner: str | None, sender: str, receiver: str, control: str, file: str) -> Claim:
         """Insert the inbound interchange, or return the existing claim (finished = duplicate)."""
-        now = utcnow()
         t = edi_interchanges
         with self.store.begin() as conn:
-            conn.execute(
-                self.store.insert(t)
-                .values(
-                    partner=partner,
-                    direction="in",
-                    sender=sender,
-                    receiver=receiver,
-                    control_number=control,
-                    status="received",
-                    file=file,
-                    at=now,
-                    updated_at=now,
-                )
-                .on_conflict_do_nothing(index_elements=["direction", "sender", "control_number"])
-            )
+            self._insert_interchange(conn, partner, "in", sender, receiver, control, "received", file)
             row = (
                 conn.execute(
                     sa.select(t).where(
@@ -114,23 +100,30 @@ class EdiLedger:
     def record_outbound_interchange(
         self, partner: str, sender: str, receiver: str, control: str, file: str
     ) -> None:
-        t = edi_interchanges
         with self.store.begin() as conn:
-            conn.execute(
-                self.store.insert(t)
-                .values(
-                    partner=partner,
-                    direction="out",
-                    sender=sender,
-                    receiver=receiver,
-                    control_number=control,
-                    status="sent",
-                    file=file,
-                    at=utcnow(),
-                    updated_at=utcnow(),
-                )
-                .on_conflict_do_nothing(index_elements=["direction", "sender", "control_number"])
+            self._insert_interchange(conn, partner, "out", sender, receiver, control, "sent", file)
+
+    def _insert_interchange(
+        self, conn: Connection, partner: str | None, direction: str, sender: str, receiver: str, control: str,
+        status: str, file: str,
+    ) -> None:  # fmt: skip
+        """Insert once: (direction, sender, ISA13) is unique, a second insert does nothing."""
+        now = utcnow()
+        conn.execute(
+            self.store.insert(edi_interchanges)
+            .values(
+                partner=partner,
+                direction=direction,
+                sender=sender,
+                receiver=receiver,
+                control_number=control,
+                status=status,
+                file=file,
+                at=now,
+                updated_at=now,
             )
+            .on_conflict_do_nothing(index_elements=["direction", "sender", "control_number"])
+        )
 
     # -- transaction sets ------------------------------------------------------------------------------
     def record_sets(self, records: Iterable[SetRecord]) -> None:

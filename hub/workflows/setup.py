@@ -29,28 +29,17 @@ def order_translators(config: HubConfig) -> dict[str, Translator]:
 
 def build_mailer(config: HubConfig, store: Store) -> SmtpMailer | None:
     """SMTP from ``orders.smtp``, else the alerts e-mail server; None when neither is configured."""
-    smtp = config.orders.smtp
-    if smtp is not None:
-        return SmtpMailer(
-            store,
-            host=smtp.host,
-            port=smtp.port,
-            sender=smtp.sender,
-            username=resolve_setting(smtp.username),
-            password=resolve_setting(smtp.password),
-            starttls=smtp.starttls,
-        )
-    email = config.alerts.email
-    if email is None:
+    server = config.orders.smtp or config.alerts.email
+    if server is None:
         return None
     return SmtpMailer(
         store,
-        host=email.host,
-        port=email.port,
-        sender=email.sender,
-        username=resolve_setting(email.username),
-        password=resolve_setting(email.password),
-        starttls=email.starttls,
+        host=server.host,
+        port=server.port,
+        sender=server.sender,
+        username=resolve_setting(server.username),
+        password=resolve_setting(server.password),
+        starttls=server.starttls,
     )
 
 
