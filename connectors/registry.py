@@ -11,6 +11,7 @@ from functools import cache
 from typing import Any
 
 import dagster as dg
+from pydantic import ValidationError
 
 from connectors.base.resource import ConnectorResource
 from hub.config import HubConfig, SystemConfig, resolve_setting
@@ -69,10 +70,20 @@ def resource_for(config: HubConfig, name: str, *, dagster: bool = True) -> Conne
         return cls(**_settings(config, cls, system, dagster))
     except Exception as exc:  # pydantic validation of the resource's fields
         raise ConfigError(
-            f"invalid settings for connector '{system.connector}': {exc}",
+            f"invalid settings for connector '{system.connector}': {_without_values(exc)}",
             file=str(config.file) if config.file else None,
             key=f"systems.{name}.settings",
         ) from None
+
+
+def _without_values(exc: Exception) -> str:
+    """Which setting is wrong and why, never its value: a misplaced password must not be echoed."""
+    if isinstance(exc, ValidationError):
+        return "; ".join(
+            f"{'.'.join(str(p) for p in error['loc']) or '(settings)'}: {error['msg']}"
+            for error in exc.errors(include_input=False, include_url=False)
+        )
+    return f"{type(exc).__name__}: {exc}"
 
 
 def build_connector(config: HubConfig, name: str) -> Connector:

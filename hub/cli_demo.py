@@ -16,6 +16,7 @@ from rich.console import Console
 from hub.cli_common import SUMMARY_COLUMNS, ConfigOpt, Fmt
 from hub.config import PROJECT_ROOT, HubConfig, load_config
 from hub.errors import FatalError
+from hub.redact import redact_url
 from hub.reports.failures import list_failures, run_summary
 from hub.reports.render import render
 from hub.store import Store
@@ -165,7 +166,7 @@ def _ordered(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def _where(out: Console, cfg: HubConfig, store: Store, sandboxes: Any) -> None:
     open_failures = len(list_failures(store, status="open"))
     config = f" -c {cfg.file}" if cfg.file and cfg.file.name != "hub.yaml" else ""
-    out.print(f"Hub store: {cfg.database_url}")
+    out.print(f"Hub store: {redact_url(cfg.database_url)}")
     out.print(
         f"{open_failures} open failed records, each with its reason: [bold]hub failures{config}[/bold] "
         f"(or --format html for the report)."

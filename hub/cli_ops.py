@@ -14,7 +14,7 @@ from hub.config import load_config
 from hub.engine import codec
 from hub.errors import ConfigError
 from hub.reports.failures import list_failures
-from hub.reports.render import render
+from hub.reports.render import render, terminal_text
 from hub.store import Store
 
 out = Console(width=None if sys.stdout.isatty() else 200)
@@ -40,13 +40,13 @@ def lineage(
     cfg = load_config(config)
     found = record_lineage(Store(cfg.database_url), entity, key)
     if found is None:
-        out.print(f"no {entity} '{key}' in the hub (no record, event or failure)")
+        out.print(f"no {entity} '{terminal_text(key)}' in the hub (no record, event or failure)")
         raise typer.Exit(1)
     if fmt is Fmt.json:
         sys.stdout.write(codec.dumps_pretty(found) + "\n")
         return
-    out.print(f"[bold]{entity} {key}[/bold]  version {found['version']}  hash {found['hash']}")
-    out.print("ids: " + ", ".join(f"{s}={i}" for s, i in sorted(found["ids"].items())))
+    out.print(f"[bold]{entity} {terminal_text(key)}[/bold]  version {found['version']}  hash {found['hash']}")
+    out.print("ids: " + ", ".join(f"{s}={terminal_text(i)}" for s, i in sorted(found["ids"].items())))
     render(
         [{**f, "value": codec.dumps(f["value"])[:80]} for f in found["fields"]],
         "table",

@@ -17,6 +17,7 @@ import requests
 
 from connectors.base.http import HttpClient
 from hub.errors import FatalError, RemoteRejected
+from hub.redact import redact_url
 
 TOKEN_PATH = "api/oauth/v1/token"
 
@@ -73,7 +74,7 @@ class AkeneoClient(HttpClient):
                     )
                 except RemoteRejected as exc:
                     raise FatalError(
-                        f"akeneo: authentication refused at {self.url(TOKEN_PATH)} (HTTP {exc.status}): "
+                        f"akeneo: authentication refused at {redact_url(self.url(TOKEN_PATH))} (HTTP {exc.status}): "
                         "check client_id, secret, username and password"
                     ) from None
             self._access = str(grant["access_token"])

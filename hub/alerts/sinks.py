@@ -8,6 +8,9 @@ from typing import Any, Protocol
 
 import requests
 
+from hub.errors import RetriableError
+from hub.redact import http_failure, url_origin
+
 
 class Sink(Protocol):
     name: str
@@ -72,5 +75,8 @@ class WebhookSink:
                 "fingerprint": alert.fingerprint,
             },
         }
-        response = requests.post(self.url, json=body, headers=self.headers, timeout=self.timeout)
-        response.raise_for_status()
+        try:
+            response = requests.post(self.url, json=body, headers=self.headers, timeout=self.timeout)
+            response.raise_for_status()
+        except requests.RequestException as exc:  # its message quotes the URL, whose path is the secret
+            raise RetriableError(f"webhook {url_origin(self.url)}: {http_failure(exc)}") from None

@@ -18,6 +18,8 @@ import requests
 
 from hub.engine import codec
 from hub.engine.stats import SyncStats
+from hub.errors import RetriableError
+from hub.redact import http_failure, redact_url
 
 SCHEMA = "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent"
 PRODUCER = "https://github.com/commerce-hub/commerce-hub"
@@ -101,8 +103,13 @@ class OpenLineageEmitter:
                 with self.file.open("a", encoding="utf-8") as handle:
                     handle.write(codec.dumps(event) + "\n")
         if self.url:
-            response = requests.post(self.url, json=event, headers=self.headers, timeout=self.timeout)
-            response.raise_for_status()
+            try:
+                response = requests.post(self.url, json=event, headers=self.headers, timeout=self.timeout)
+                response.raise_for_status()
+            except requests.RequestException as exc:  # its message quotes the URL, password and all
+                raise RetriableError(
+                    f"OpenLineage endpoint {redact_url(self.url)}: {http_failure(exc)}"
+                ) from None
 
 
 def _uuid(text: str) -> str:

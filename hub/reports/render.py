@@ -33,7 +33,7 @@ def render(
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows({k: _spreadsheet_safe(v) for k, v in row.items()} for row in rows)
         sys.stdout.write(buffer.getvalue())
     else:
         table = Table(title=title, show_lines=False, header_style="bold")
@@ -50,4 +50,25 @@ def _cell(value: Any) -> str:
         return ""
     if isinstance(value, str) and len(value) > 19 and value[10:11] == "T" and value[:4].isdigit():
         return value[:19].replace("T", " ")  # ISO timestamps, to the second
-    return escape(str(value))  # data is never rich markup: '[x]' must print as is
+    return terminal_text(value)
+
+
+# C0 controls but tab and newline, DEL and C1: a terminal acts on them (ESC [2J clears the screen, CR
+# overwrites a line), so data shows them as \xNN instead
+_CONTROLS = {c: f"\\x{c:02x}" for c in (*range(0x00, 0x09), *range(0x0B, 0x20), *range(0x7F, 0xA0))}
+
+
+def terminal_text(value: Any) -> str:
+    """Data as rich prints it to a terminal: never markup ('[x]' prints as is), never a control code."""
+    return escape(str(value).translate(_CONTROLS))
+
+
+# a spreadsheet runs a cell that starts with one of these as a formula (CSV injection)
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _spreadsheet_safe(value: Any) -> Any:
+    """CSV for people: a text cell that a spreadsheet would run as a formula gets a leading apostrophe."""
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value
