@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 # Debian packages the tests use: a browser for the report/UI checks, OpenSSH for real SFTP.
 SYSTEM_PACKAGES := chromium chromium-driver openssh-server
 
-.PHONY: install system-deps demo test lint dagster-dev clean
+.PHONY: install system-deps demo test lint dagster-dev clean bench bench-full
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,21 @@ test: install system-deps
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# Benchmarks (bench/): hub against dlt on SQLite and PostgreSQL, and the EDI 850 path. Results: bench/results/.
+BENCH_STAMP := $(VENV)/.bench-installed
+$(BENCH_STAMP): $(STAMP) pyproject.toml
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
+	$(BIN)/python -m bench.sync --n 100000 --engine sqlite --repeat 2
+	$(BIN)/python -m bench.sync --n 100000 --engine postgresql --repeat 2
+	$(BIN)/python bench/edi_850.py
+
+bench-full: bench
+	$(BIN)/python -m bench.sync --n 1000000 --engine sqlite --repeat 2
+	$(BIN)/python -m bench.sync --n 1000000 --engine postgresql --repeat 2
 
 dagster-dev: install
 	mkdir -p var/dagster

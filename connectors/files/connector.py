@@ -137,14 +137,19 @@ class FilesConnector:
             return []
         folder = self.outbox / entity
         folder.mkdir(parents=True, exist_ok=True)
-        digest = codec.content_hash([[r.key, r.payload] for r in records])[:16]
+        if self.format == "csv":
+            digest = codec.content_hash([[r.key, r.payload] for r in records])[:16]
+            body: str | bytes = _csv_text(records)
+        else:
+            payloads = [codec.dumpb(r.payload) for r in records]
+            # the name is the hash of [[key, payload], ...] in sorted JSON, assembled from the lines
+            listed = b",".join(
+                b"[" + codec.dumpb(r.key) + b"," + p + b"]" for r, p in zip(records, payloads, strict=True)
+            )
+            digest = codec.hash_bytes(b"[" + listed + b"]")[:16]
+            body = b"".join(p + b"\n" for p in payloads)
         final = folder / f"{entity}-{digest}.{self.format}"
         part = final.with_name(final.name + ".part")
-        body = (
-            _csv_text(records)
-            if self.format == "csv"
-            else b"".join(codec.dumpb(r.payload) + b"\n" for r in records)
-        )
         with part.open("wb") as handle:
             handle.write(body if isinstance(body, bytes) else body.encode("utf-8"))
             handle.flush()

@@ -44,5 +44,9 @@ def loads(text: str | bytes | None) -> Any:
 
 def content_hash(value: Any, salt: str = "") -> str:
     """128-bit blake2b of the sorted JSON form: equal content, equal hash, whatever the key order."""
-    digest = hashlib.blake2b(dumpb(value), digest_size=16, person=salt.encode()[:16])
-    return digest.hexdigest()
+    return hash_bytes(dumpb(value), salt)
+
+
+def hash_bytes(data: bytes, salt: str = "") -> str:
+    """``content_hash`` of a value whose ``dumpb`` form is already at hand (serialise once, use twice)."""
+    return hashlib.blake2b(data, digest_size=16, person=salt.encode()[:16]).hexdigest()

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from hub.engine import codec, observers
-from hub.engine.merge import merge, normalise
+from hub.engine.gctune import batch_friendly_gc
+from hub.engine.merge import Merger, normalise
 from hub.engine.ports import Connector, ReadBatch
 from hub.engine.repository import FailureRecord, GoldenRow, Repository
 from hub.engine.stats import SyncStats, utcnow
@@ -19,6 +20,8 @@ from hub.errors import RecordRejected
 from hub.mapping import EntityMapping
 from hub.store import Store
 from hub.validation import evaluate
+
+_RESOLVED_STAGES = ("read", "translate", "validate", "merge")
 
 
 @dataclass
@@ -62,6 +65,8 @@ class Ingestor:
         unseen = frozenset(mapping.spec.model.model_fields) - self.translator.supplied
         self.target_omit = mapping.owned_by(system) | unseen if self.sysmap.write else None
         self.model = mapping.spec.model
+        self.merger = Merger(mapping, system, self.translator.supplied)
+        self._open_failures: set[str] | None = None
         self.unique_rules = [r for r in mapping.rules if r.kind == "unique"]
         self.record_rules = [r for r in mapping.rules if r.kind != "unique"]
 
@@ -70,8 +75,11 @@ class Ingestor:
         with self.store.begin() as conn:
             cursor = None if full else self.repo.get_cursor(conn, self.system, self.mapping.entity)
         stats.cursor = cursor
-        with observers.step(stats, self.run_id):
+        with observers.step(stats, self.run_id), batch_friendly_gc():
             for batch in self.connector.read(self.mapping.entity, cursor, self.batch_size):
+                if self.store.dialect == "postgresql":  # a table that doubled gets fresh statistics
+                    with self.store.begin() as conn:
+                        self.repo.refresh_statistics(conn, growth=1.0)
                 self._ingest_batch(batch, stats)
                 if batch.cursor is not None:
                     stats.cursor = batch.cursor
@@ -110,7 +118,7 @@ class Ingestor:
             xref_rows: dict[str, dict[str, Any]] = {}
             ledger: dict[str, dict[str, Any]] = {}
             audit: list[dict[str, Any]] = []
-            pending: list[tuple[_Item, GoldenRow | None, Any]] = []
+            pending: list[tuple[_Item, GoldenRow | None, Any, str, bytes]] = []
             for item in items:
                 owner_key = taken.get(item.system_id)
                 if owner_key is not None and owner_key != item.key:
@@ -140,22 +148,21 @@ class Ingestor:
                     )
                     stats.rejected += 1
                     continue
-                outcome = merge(
-                    self.mapping, system, item.incoming, self.translator.supplied, row.data if row else None
-                )
+                outcome = self.merger(item.incoming, row.data if row else None)
                 if outcome.conflicts:
                     stats.conflicts += 1
                     audit.append(self._audit(now, item.key, "conflict", outcome.conflicts))
-                new_hash = codec.content_hash(outcome.candidate)
+                blob = codec.dumpb(outcome.candidate)
+                new_hash = codec.hash_bytes(blob)
                 if row is not None and new_hash == row.hash:
                     stats.unchanged += 1
                     xref_rows[item.key] = self._xref(item, now)
                     self._note_target_state(ledger, item, row.data, row.hash, now)
                     continue
-                pending.append((item, row, outcome))
+                pending.append((item, row, outcome, new_hash, blob))
 
             violations = evaluate(
-                self.record_rules, [o.candidate for _, _, o in pending], _Lookup(self.repo, conn)
+                self.record_rules, [p[2].candidate for p in pending], _Lookup(self.repo, conn)
             )
             by_index: dict[int, list[Any]] = {}
             for v in violations:
@@ -163,7 +170,8 @@ class Ingestor:
 
             golden_rows: list[dict[str, Any]] = []
             merged_keys: list[str] = []
-            for index, (item, row, outcome) in enumerate(pending):
+            stamp = [system, run_id, now.isoformat()]
+            for index, (item, row, outcome, data_hash, blob) in enumerate(pending):
                 errors = [
                     v
                     for v in by_index.get(index, ())
@@ -184,14 +192,13 @@ class Ingestor:
                     continue
                 provenance = dict(row.provenance) if row else {}
                 for name in outcome.changes:
-                    provenance[name] = [system, run_id, now.isoformat()]
-                data_hash = codec.content_hash(outcome.candidate)
+                    provenance[name] = stamp
                 version = row.version + 1 if row else 1
                 golden_rows.append(
                     {
                         "entity": entity,
                         "key": item.key,
-                        "data": codec.dumps(outcome.candidate),
+                        "data": blob.decode(),
                         "hash": data_hash,
                         "version": version,
                         "provenance": codec.dumps(provenance),
@@ -218,7 +225,7 @@ class Ingestor:
                         now,
                         item.key,
                         action,
-                        {k: [b, a] for k, (b, a) in outcome.changes.items()},
+                        outcome.changes,  # field -> (before, after): JSON arrays
                         correlation={system: item.system_id},
                     )
                 )
@@ -226,9 +233,11 @@ class Ingestor:
                 self._note_target_state(ledger, item, outcome.candidate, data_hash, now)
                 merged_keys.append(item.key)
 
+            failed_before = self._failed_keys(conn)
             self.repo.resolve_failures(
-                conn, entity, system, merged_keys, ("read", "translate", "validate", "merge"), now
+                conn, entity, system, [k for k in merged_keys if k in failed_before], _RESOLVED_STAGES, now
             )
+            failed_before.update(f.key for f in fails if f.key is not None)
             self.repo.upsert_golden(conn, _dedupe(golden_rows))
             self.repo.upsert_xref(conn, list(xref_rows.values()))
             self.repo.upsert_deliveries(conn, list(ledger.values()))
@@ -236,6 +245,15 @@ class Ingestor:
             self.repo.record_failures(conn, fails, now)
             if batch.cursor is not None:
                 self.repo.set_cursor(conn, system, entity, batch.cursor, now)
+
+    def _failed_keys(self, conn: Any) -> set[str]:
+        """Keys with open failures this ingest may close: read once per run, then kept up to date with
+        the failures the run records, so a batch of clean records costs no failure-table update."""
+        if self._open_failures is None:
+            self._open_failures = self.repo.open_failure_keys(
+                conn, self.mapping.entity, self.system, _RESOLVED_STAGES
+            )
+        return self._open_failures
 
     def _translate(self, records: list[dict[str, Any]], fails: list[FailureRecord]) -> list[_Item]:
         items: list[_Item] = []

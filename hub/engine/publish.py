@@ -8,10 +8,11 @@ natural key, so a write repeated after a crash updates instead of duplicating.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from hub.engine import codec, observers
+from hub.engine.gctune import batch_friendly_gc
 from hub.engine.ports import Connector, OutboundRecord
 from hub.engine.repository import FailureRecord, Repository
 from hub.engine.stats import SyncStats, utcnow
@@ -30,6 +31,7 @@ class PlannedWrite:
     payload_hash: str
     golden_hash: str
     before: dict[str, Any] | None = None  # the payload the target last received, when known
+    payload_json: str | None = field(default=None, repr=False, compare=False)  # payload, serialised once
 
     def changes(self) -> dict[str, tuple[Any, Any]]:
         """Field by field (dot paths in the target's shape): before -> after."""
@@ -80,11 +82,13 @@ class Publisher:
         self.repo = Repository(store)
         self.translator = mapping.systems[target].translator
         self.owned = mapping.owned_by(target)
+        self._open_failures: set[str] | None = None
 
     def _pages(self) -> Iterator[_Page]:
         after = 0
         while True:
             with self.store.begin() as conn:
+                self.repo.refresh_statistics(conn, growth=1.0)  # PostgreSQL only; the ledger grows here
                 rows, next_after = self.repo.pending_deliveries(
                     conn, self.mapping.entity, self.target, after, self.batch_size
                 )
@@ -96,7 +100,8 @@ class Publisher:
                 exists = row.system_id is not None or row.delivered_hash is not None
                 # The target is the system of record for the fields it owns: updates never echo them back.
                 payload = self.translator.from_canonical(data, self.owned if exists else frozenset())
-                payload_hash = codec.content_hash(payload)
+                blob = codec.dumpb(payload)
+                payload_hash = codec.hash_bytes(blob)
                 before = codec.loads(row.payload) if row.payload else None
                 planned = PlannedWrite(
                     row.key,
@@ -106,6 +111,7 @@ class Publisher:
                     payload_hash,
                     row.hash,
                     before,
+                    blob.decode(),
                 )
                 (ledger_only if payload_hash == row.payload_hash else writes).append(planned)
             yield _Page(writes, ledger_only, next_after)
@@ -119,7 +125,9 @@ class Publisher:
         if self.connector is None:
             raise ValueError("publishing needs a connector")
         stats = SyncStats(self.mapping.entity, self.target, "publish")
-        with observers.step(stats, self.run_id):
+        with self.store.begin() as conn:
+            self.repo.refresh_statistics(conn)
+        with observers.step(stats, self.run_id), batch_friendly_gc():
             for page in self._pages():
                 self._publish_page(page, stats)
         with self.store.begin() as conn:
@@ -193,8 +201,14 @@ class Publisher:
             self.repo.upsert_deliveries(conn, ledger)
             self._link(conn, xrefs)
             self.repo.add_audit(conn, audit)
-            self.repo.resolve_failures(conn, entity, target, ok_keys, ("write",), now)
+            if self._open_failures is None:  # read once per run, then kept up to date (see Ingestor)
+                self._open_failures = self.repo.open_failure_keys(conn, entity, target, ("write",))
+            failed_before = self._open_failures
+            self.repo.resolve_failures(
+                conn, entity, target, [k for k in ok_keys if k in failed_before], ("write",), now
+            )
             self.repo.record_failures(conn, fails, now)
+            failed_before.update(f.key for f in fails if f.key is not None)
 
     def _link(self, conn: Any, rows: list[dict[str, Any]]) -> None:
         """Record the target's id for each key, keeping the source hash an ingest may have stored."""
@@ -214,7 +228,7 @@ class Publisher:
             "target": self.target,
             "hash": w.golden_hash,
             "payload_hash": w.payload_hash,
-            "payload": codec.dumps(w.payload),
+            "payload": w.payload_json if w.payload_json is not None else codec.dumps(w.payload),
             "system_id": system_id,
             "run_id": self.run_id,
             "at": at,

@@ -79,6 +79,8 @@ class FailureRecord:
 class Repository:
     """Queries the engine runs; every method takes the open transaction's connection."""
 
+    _pending_sql: dict[str, Any] = {}
+
     def __init__(self, store: Store) -> None:
         self.store = store
 
@@ -229,10 +231,28 @@ class Repository:
                 .values(status="resolved", resolved_at=at)
             )
 
+    def open_failure_keys(
+        self, conn: Connection, entity: str, system: str, stages: Sequence[str]
+    ) -> set[str]:
+        """Keys of the open (or retrying) failures of one entity from one system in these stages."""
+        t = failures
+        return set(
+            conn.scalars(
+                sa.select(t.c.key)
+                .distinct()
+                .where(
+                    t.c.entity == entity,
+                    t.c.system == system,
+                    t.c.key.is_not(None),
+                    t.c.stage.in_(stages),
+                    t.c.status.in_(("open", "retrying")),
+                )
+            )
+        )
+
     # -- audit ---------------------------------------------------------------------------------------
     def add_audit(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
-        if rows:
-            conn.execute(sa.insert(audit_events), rows)
+        self.store.insert_many(conn, audit_events, rows)
 
     # -- deliveries ----------------------------------------------------------------------------------
     def pending_deliveries(
@@ -240,54 +260,51 @@ class Repository:
     ) -> tuple[list[PendingDelivery], int]:
         """Golden records whose content differs from what ``target`` last received, keyset-paged by id.
 
-        Scans (id, key, hash) in id order and looks the ledger up by primary key, so the cost does not
-        depend on the planner's statistics of freshly filled tables. Returns the rows and the id to
-        continue after.
+        One statement per page: golden records in id order (``ix_golden_entity_id``), each joined by
+        primary key to its ledger row, only those whose hash differs from the delivered one returned,
+        then one xref lookup for the page. On PostgreSQL the join is LATERAL (an index lookup per row
+        whatever the statistics say) and ``refresh_statistics`` runs first. Returns the rows and the
+        id to continue after.
         """
-        g, d = golden_records, deliveries
-        scan = max(limit, 2000)
-        while True:
-            page = conn.execute(
-                sa.select(g.c.id, g.c.key, g.c.hash)
-                .where(g.c.entity == entity, g.c.id > after_id)
-                .order_by(g.c.id)
-                .limit(scan)
-            ).all()
-            if not page:
-                return [], after_id
-            ledger: dict[str, Any] = {}
-            for chunk in _chunks([r.key for r in page]):
-                for r in conn.execute(
-                    sa.select(d.c.key, d.c.hash, d.c.payload_hash, d.c.system_id, d.c.payload).where(
-                        d.c.entity == entity, d.c.target == target, d.c.key.in_(chunk)
-                    )
-                ):
-                    ledger[r.key] = r
-            wanted = [r for r in page if r.key not in ledger or ledger[r.key].hash != r.hash][:limit]
-            if not wanted:
-                after_id = page[-1].id
-                continue
-            data: dict[int, str] = {}
-            for chunk in _chunks([r.id for r in wanted]):
-                data.update(conn.execute(sa.select(g.c.id, g.c.data).where(g.c.id.in_(chunk))).tuples().all())
-            ids = self.xref_by_keys(conn, entity, target, [r.key for r in wanted])
-            rows = []
-            for r in wanted:
-                done = ledger.get(r.key)
-                system_id = ids[r.key][0] if r.key in ids else (done.system_id if done else None)
-                rows.append(
-                    PendingDelivery(
-                        r.id,
-                        r.key,
-                        data[r.id],
-                        r.hash,
-                        done.hash if done else None,
-                        done.payload_hash if done else None,
-                        system_id,
-                        done.payload if done else None,
-                    )
-                )
-            return rows, wanted[-1].id
+        sql = self._pending_sql.get(self.store.dialect)
+        if sql is None:
+            sql = self._pending_sql[self.store.dialect] = sa.text(_pending_statement(self.store.dialect))
+        page = conn.execute(
+            sql, {"entity": entity, "target": target, "after": after_id, "limit": limit}
+        ).all()
+        ids = self.xref_by_keys(conn, entity, target, [r.key for r in page]) if page else {}
+        rows = [
+            PendingDelivery(
+                r.id,
+                r.key,
+                r.data,
+                r.hash,
+                r.d_hash,
+                r.d_payload_hash,
+                ids[r.key][0] if r.key in ids else r.d_system_id,
+                r.d_payload,
+            )
+            for r in page
+        ]
+        return rows, (rows[-1].id if rows else after_id)
+
+    def refresh_statistics(self, conn: Connection, growth: float = 0.1) -> None:
+        """PostgreSQL: ANALYZE the tables the engine's lookups read once they changed by more than
+        ``growth`` times their size at the last analysis. Planned from the statistics of an empty
+        table, the paged publish scan sorts every remaining row on every page and key lookups scan
+        the table (quadratic at a million records); autovacuum catches up only minutes later."""
+        if self.store.dialect != "postgresql":
+            return
+        stale = conn.execute(
+            sa.text(
+                "SELECT s.relname FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid "
+                "WHERE s.schemaname = current_schema() AND s.relname IN ('golden_records', 'deliveries', 'xref') "
+                "AND s.n_mod_since_analyze > 1000 + :growth * greatest(c.reltuples, 0)"
+            ),
+            {"growth": growth},
+        ).scalars()
+        for table in stale:
+            conn.execute(sa.text(f'ANALYZE "{table}"'))  # a name from the list above, not from input
 
     def upsert_deliveries(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
         self.store.upsert(conn, deliveries, rows, ["entity", "key", "target"])
@@ -305,3 +322,25 @@ class Repository:
         }
         row.update({name: getattr(stats, name) for name in stats.COUNTS})
         conn.execute(sa.insert(sync_stats), [row])
+
+
+def _pending_statement(dialect: str) -> str:
+    """The publish selection (see ``Repository.pending_deliveries``) in the dialect's SQL."""
+    columns = (
+        "g.id, g.key, g.data, g.hash, d.hash AS d_hash, d.payload_hash AS d_payload_hash, "
+        "d.system_id AS d_system_id, d.payload AS d_payload"
+    )
+    if dialect == "postgresql":
+        # LIMIT 1 (the key is the primary key anyway) keeps the planner from flattening the subquery
+        # into a join planned from the statistics of a freshly filled table (a quadratic loop, measured)
+        joins = (
+            "LEFT JOIN LATERAL (SELECT * FROM deliveries d WHERE d.entity = g.entity AND d.key = g.key "
+            "AND d.target = :target LIMIT 1) d ON true"
+        )
+    else:
+        joins = "LEFT JOIN deliveries d ON d.entity = g.entity AND d.key = g.key AND d.target = :target"
+    return (
+        f"SELECT {columns} FROM golden_records g {joins} "
+        "WHERE g.entity = :entity AND g.id > :after AND (d.hash IS NULL OR d.hash <> g.hash) "
+        "ORDER BY g.id LIMIT :limit"
+    )

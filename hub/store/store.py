@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Sequence
+import re
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,7 @@ class Store:
             Path(sa_url.database).parent.mkdir(parents=True, exist_ok=True)
         self.engine: Engine = sa.create_engine(sa_url, future=True, pool_pre_ping=True)
         self.dialect = self.engine.dialect.name
+        self._bulk = BulkWriter(self.engine.dialect)
         if self.dialect == "sqlite":
             sa.event.listen(self.engine, "connect", _sqlite_pragmas)
         if migrate:
@@ -79,15 +81,13 @@ class Store:
         """INSERT .. ON CONFLICT DO UPDATE for a whole batch in one executemany."""
         if not rows:
             return
-        stmt = self.insert(table)
         columns = update if update is not None else [c for c in rows[0] if c not in conflict]
-        if columns:
-            stmt = stmt.on_conflict_do_update(
-                index_elements=list(conflict), set_={c: stmt.excluded[c] for c in columns}
-            )
-        else:
-            stmt = stmt.on_conflict_do_nothing(index_elements=list(conflict))
-        conn.execute(stmt, list(rows))
+        self._bulk.write(conn, table, rows, tuple(conflict), tuple(columns))
+
+    def insert_many(self, conn: Connection, table: sa.Table, rows: Sequence[dict[str, Any]]) -> None:
+        """Plain INSERT of a whole batch (audit events), through the same driver-level fast path."""
+        if rows:
+            self._bulk.write(conn, table, rows, None, ())
 
     def drop_all(self) -> None:
         """Remove every hub table (tests and `hub reset`)."""
@@ -106,3 +106,138 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+class BulkWriter:
+    """Batch INSERT / upsert at the driver level: the statement is compiled once per table and column
+    set, values are converted by the columns' own SQLAlchemy bind processors, and the batch goes to the
+    driver in one call (sqlite3 ``executemany``; psycopg2 ``execute_values``, one multi-row VALUES per
+    page). Same SQL and stored values as ``conn.execute(insert(...), rows)``, without its per-row cost.
+    """
+
+    def __init__(self, dialect: sa.engine.Dialect) -> None:
+        self.dialect = dialect
+        self._compiled: dict[tuple[Any, ...], tuple[str, str, tuple[str, ...], list[Any]]] = {}
+        self._builders: dict[tuple[Any, ...], Callable[..., list[tuple[Any, ...]]]] = {}
+
+    def write(
+        self,
+        conn: Connection,
+        table: sa.Table,
+        rows: Sequence[dict[str, Any]],
+        conflict: tuple[str, ...] | None,
+        update: tuple[str, ...],
+    ) -> None:
+        names = tuple(rows[0])
+        if any(c.default is not None and c.name not in names for c in table.columns) or any(
+            len(r) != len(names) for r in rows
+        ):
+            self._fallback(conn, table, rows, conflict, update)  # Python-side defaults: let SQLAlchemy fill
+            return
+        sql, template, order, processors = self._statement(table, names, conflict, update)
+        try:
+            constant: dict[int, Any] = {}
+            for index, process in processors:
+                first = rows[0][order[index]]
+                name = order[index]
+                if all(r[name] is first for r in rows):  # one timestamp per batch: converted once
+                    constant[index] = None if first is None else process(first)
+            build = self._builder(order, processors, frozenset(constant))
+            params = build(rows, constant, dict(processors))
+        except KeyError:
+            self._fallback(conn, table, rows, conflict, update)
+            return
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            if self.dialect.name == "postgresql":
+                from psycopg2.extras import execute_values
+
+                execute_values(cursor, sql, params, template=template, page_size=1000)
+            else:
+                cursor.executemany(sql, params)
+        except self.dialect.loaded_dbapi.Error as exc:
+            # the same exception classes SQLAlchemy raises (a locked or lost database: OperationalError)
+            raise sa.exc.DBAPIError.instance(
+                sql, None, exc, self.dialect.loaded_dbapi.Error, dialect=self.dialect
+            ) from exc
+        finally:
+            cursor.close()
+
+    def _builder(
+        self, order: tuple[str, ...], processors: list[tuple[int, Any]], constant: frozenset[int]
+    ) -> Callable[..., list[tuple[Any, ...]]]:
+        """A list comprehension generated for this column order: one tuple per row, no per-row loop."""
+        key = (order, constant)
+        found = self._builders.get(key)
+        if found is not None:
+            return found
+        convert = {index for index, _ in processors} - constant
+        parts = []
+        for index, name in enumerate(order):
+            if index in constant:
+                parts.append(f"c[{index}]")
+            elif index in convert:
+                parts.append(f"(None if r[{name!r}] is None else p[{index}](r[{name!r}]))")
+            else:
+                parts.append(f"r[{name!r}]")
+        code = f"lambda rows, c, p: [({', '.join(parts)},) for r in rows]"
+        found = eval(code, {})  # column names come from the table definition, not from data
+        self._builders[key] = found
+        return found
+
+    def _statement(
+        self,
+        table: sa.Table,
+        names: tuple[str, ...],
+        conflict: tuple[str, ...] | None,
+        update: tuple[str, ...],
+    ) -> tuple[str, str, tuple[str, ...], list[Any]]:
+        key = (table.name, names, conflict, update)
+        found = self._compiled.get(key)
+        if found is not None:
+            return found
+        stmt = _upsert_statement(self.dialect.name, table, conflict, update)
+        stmt = stmt.values({c: sa.bindparam(c) for c in names})
+        compiled = stmt.compile(dialect=self.dialect)
+        sql = str(compiled).split(" RETURNING ", 1)[0]  # executemany: nothing to return
+        if self.dialect.name == "postgresql":
+            # "... VALUES (%(a)s, %(b)s) ON CONFLICT ...": the group becomes execute_values' template
+            start = sql.index(" VALUES (") + len(" VALUES ")
+            end = sql.index(")s)", start) + 3
+            order = tuple(re.findall(r"%\((\w+)\)s", sql[start:end]))
+            template = "(" + ", ".join(["%s"] * len(order)) + ")"
+            sql = sql[:start] + "%s" + sql[end:]
+        else:
+            template = ""
+            order = tuple(compiled.positiontup or ())
+        processors: list[tuple[int, Callable[[Any], Any]]] = []
+        for index, name in enumerate(order):
+            process = table.c[name].type._cached_bind_processor(self.dialect)
+            if process is not None:
+                processors.append((index, process))
+        found = (sql, template, order, processors)
+        self._compiled[key] = found
+        return found
+
+    def _fallback(
+        self,
+        conn: Connection,
+        table: sa.Table,
+        rows: Sequence[dict[str, Any]],
+        conflict: tuple[str, ...] | None,
+        update: tuple[str, ...],
+    ) -> None:
+        conn.execute(_upsert_statement(self.dialect.name, table, conflict, update), list(rows))
+
+
+def _upsert_statement(
+    dialect: str, table: sa.Table, conflict: tuple[str, ...] | None, update: tuple[str, ...]
+) -> Any:
+    if conflict is None:
+        return sa.insert(table)
+    stmt = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    if update:
+        return stmt.on_conflict_do_update(
+            index_elements=list(conflict), set_={c: stmt.excluded[c] for c in update}
+        )
+    return stmt.on_conflict_do_nothing(index_elements=list(conflict))

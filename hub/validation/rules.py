@@ -38,10 +38,22 @@ class Violation:
 _EMPTY = object()
 
 
+@lru_cache(maxsize=1024)
+def _parts(dotted: str) -> tuple[tuple[str, ...], bool]:
+    parts = tuple(dotted.split("."))
+    return parts, "*" in parts
+
+
 def field_values(record: dict[str, Any], dotted: str) -> list[Any]:
     """Values at a dot path; ``*`` walks every item of a list (``lines.*.sku``). Missing -> [_EMPTY]."""
+    parts, walks = _parts(dotted)
+    if not walks:  # one value: no list of nodes to build
+        node: Any = record
+        for part in parts:
+            node = node.get(part, _EMPTY) if isinstance(node, dict) else _EMPTY
+        return [node]
     nodes: list[Any] = [record]
-    for part in dotted.split("."):
+    for part in parts:
         nxt: list[Any] = []
         for node in nodes:
             if node is _EMPTY or node is None:

@@ -1,0 +1,156 @@
+"""Normalising a translated record against the canonical model, fast.
+
+The reference is pydantic: each present field through ``TypeAdapter(annotation)``, dumped in JSON
+mode without None values. Running pydantic per field per record dominates an ingest, so each field
+gets a checker chosen once from its annotation that recognises values pydantic would return unchanged
+(an exact ``str`` for ``str | None``, a listed literal, a list of strings, a dict of JSON values);
+everything else goes through pydantic, memoised for small hashable values (units, amounts, codes).
+The result is the same record pydantic gives, field for field (tests/test_normalise_fast.py).
+"""
+
+from __future__ import annotations
+
+import types
+import typing
+from collections.abc import Callable
+from functools import cache
+from typing import Any, Literal
+
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from hub.errors import RecordRejected
+
+_MEMO_LIMIT = 20_000  # entries per field; the memo is cleared when full, so memory stays flat
+_MISS = object()
+
+
+_SCALARS = frozenset((str, int, bool, type(None)))
+
+
+def _json_value(value: Any, depth: int = 0) -> bool:
+    """JSON-native (as orjson parses it): pydantic's JSON-mode dump of ``Any`` returns it unchanged."""
+    kind = type(value)
+    if kind in _SCALARS:
+        return True
+    if kind is float:
+        return value == value and value not in (float("inf"), float("-inf"))
+    if depth > 8:
+        return False
+    if kind is list:
+        for item in value:
+            if type(item) not in _SCALARS and not _json_value(item, depth + 1):
+                return False
+        return True
+    if kind is dict:
+        for key, item in value.items():
+            if type(key) is not str or (type(item) not in _SCALARS and not _json_value(item, depth + 1)):
+                return False
+        return True
+    return False
+
+
+def _unchanged_check(annotation: Any) -> Callable[[Any], bool] | None:
+    """A predicate for values this annotation validates and dumps to themselves, or None."""
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin in (typing.Union, types.UnionType):
+        inner = [a for a in args if a is not type(None)]
+        return _unchanged_check(inner[0]) if len(inner) == 1 else None
+    if annotation is str:
+        return lambda v: type(v) is str
+    if origin is Literal and all(type(a) is str for a in args):
+        allowed = frozenset(args)
+        return lambda v: type(v) is str and v in allowed
+    if origin is list and args and args[0] is str:
+        return lambda v: type(v) is list and all(type(i) is str for i in v)
+    if origin is dict and len(args) == 2 and args[0] is str and args[1] is Any:
+        return lambda v: type(v) is dict and _json_value(v)
+    return None
+
+
+def _memo_key(value: Any) -> Any:
+    """A hashable key that tells apart what pydantic tells apart (type included), or _MISS."""
+    kind = type(value)
+    if kind in (str, int, bool, float) or value is None:
+        return (kind, value)
+    if kind is dict and len(value) <= 8:
+        items = []
+        for k, v in value.items():
+            if type(k) is not str or type(v) not in (str, int, bool, float, type(None)):
+                return _MISS
+            items.append((k, type(v), v))
+        return (dict, tuple(items))
+    return _MISS
+
+
+def _is_plain_str(annotation: Any) -> bool:
+    """``str`` or ``str | None``: an exact str is returned as it is (the commonest case, checked inline)."""
+    if annotation is str:
+        return True
+    args = typing.get_args(annotation)
+    return typing.get_origin(annotation) in (typing.Union, types.UnionType) and set(args) == {str, type(None)}
+
+
+class _Field:
+    __slots__ = ("adapter", "memo", "name", "plain_str", "unchanged")
+
+    def __init__(self, name: str, annotation: Any) -> None:
+        self.name = name
+        self.adapter: TypeAdapter[Any] = TypeAdapter(annotation)
+        self.unchanged = _unchanged_check(annotation)
+        self.plain_str = _is_plain_str(annotation)
+        self.memo: dict[Any, Any] = {}
+
+    def clean(self, value: Any) -> Any:
+        if self.unchanged is not None and self.unchanged(value):
+            return list(value) if type(value) is list else dict(value) if type(value) is dict else value
+        key = _memo_key(value)
+        if key is not _MISS:
+            found = self.memo.get(key, _MISS)
+            if found is not _MISS:
+                return dict(found) if type(found) is dict else found
+        clean = self._pydantic(value)
+        if key is not _MISS and (type(clean) is not dict or all(type(v) is str for v in clean.values())):
+            if type(clean) is not list:
+                if len(self.memo) >= _MEMO_LIMIT:
+                    self.memo.clear()
+                self.memo[key] = dict(clean) if type(clean) is dict else clean
+        return clean
+
+    def _pydantic(self, value: Any) -> Any:
+        adapter = self.adapter
+        try:
+            return adapter.dump_python(adapter.validate_python(value), mode="json", exclude_none=True)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in (self.name, *first["loc"]))
+            raise RecordRejected(
+                f"{where}: {first['msg']} (got {value!r:.80})", stage="validate", rule="schema", field=where
+            ) from None
+
+
+@cache
+def _fields(model: type[BaseModel]) -> dict[str, _Field]:
+    return {name: _Field(name, info.annotation) for name, info in model.model_fields.items()}
+
+
+def normalise(model: type[BaseModel], record: dict[str, Any]) -> dict[str, Any]:
+    """Check each present field against the canonical model and return its JSON form.
+
+    Field by field, so partial records (a system that supplies only prices) are fine. Absent and
+    None are the same thing: None values are dropped, so equal content always hashes equally.
+    """
+    fields = _fields(model)
+    out: dict[str, Any] = {}
+    for name, value in record.items():
+        f = fields.get(name)
+        if f is None:
+            raise RecordRejected(
+                f"'{name}' is not a field of {model.__name__}", stage="validate", rule="schema", field=name
+            )
+        if f.plain_str and type(value) is str:
+            out[name] = value
+            continue
+        clean = f.clean(value)
+        if clean is not None:
+            out[name] = clean
+    return out
