@@ -24,6 +24,16 @@ from hub.validation import evaluate
 _RESOLVED_STAGES = ("read", "translate", "validate", "merge")
 
 
+
+KEY_MAX = 255  # the key and system id columns of golden_records, xref, failures and audit_events
+
+
+def storable(key: str | None) -> str | None:
+    """The key when every store column can hold it (PostgreSQL refuses NUL; columns are 255 long), else None."""
+    if key is None or len(key) > KEY_MAX or "\x00" in key:
+        return None
+    return key
+
 @dataclass
 class _Item:
     raw: dict[str, Any]
@@ -262,7 +272,7 @@ class Ingestor:
             try:
                 incoming = normalise(self.model, self.translator.to_canonical(raw))
             except RecordRejected as exc:
-                key = self._key_of_raw(raw)
+                key = storable(self._key_of_raw(raw))
                 fails.append(
                     FailureRecord(
                         self.run_id,
@@ -294,6 +304,23 @@ class Ingestor:
                 )
                 continue
             system_id = self.translator.system_id(raw) or key
+            if storable(key) is None or storable(str(system_id)) is None:
+                shown = (key if storable(key) is None else str(system_id))[:40].encode("unicode_escape").decode()
+                fails.append(
+                    FailureRecord(
+                        self.run_id,
+                        self.mapping.entity,
+                        None,
+                        self.system,
+                        "translate",
+                        "key.storable",
+                        "/".join(self.mapping.spec.key_fields),
+                        f"key or id '{shown}...' cannot be stored: longer than {KEY_MAX} characters or with "
+                        "a NUL character",
+                        raw,
+                    )
+                )
+                continue
             items.append(_Item(raw, key, system_id, codec.content_hash([version, raw]), incoming))
         return items
 
