@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import smtplib
 from email.message import EmailMessage
 from typing import Any, Protocol
 
@@ -10,6 +9,7 @@ import requests
 
 from hub.errors import RetriableError
 from hub.redact import http_failure, url_origin
+from hub.smtp import deliver
 
 
 class Sink(Protocol):
@@ -43,12 +43,8 @@ class EmailSink:
         message["To"] = ", ".join(self.to)
         message["X-Hub-Alert"] = alert.fingerprint
         message.set_content(f"{alert.text}\n\nkind: {alert.kind}\nsubject: {alert.subject}\n")
-        with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
-            if self.starttls:
-                smtp.starttls()
-            if self.username and self.password:
-                smtp.login(self.username, self.password)
-            smtp.send_message(message)
+        deliver(message, host=self.host, port=self.port, username=self.username, password=self.password,
+                starttls=self.starttls, timeout=self.timeout)  # fmt: skip
 
 
 class WebhookSink:

@@ -17,6 +17,7 @@ from email.message import EmailMessage
 import sqlalchemy as sa
 
 from hub.errors import RetriableError
+from hub.smtp import deliver
 from hub.store import Store
 from hub.store.schema import sent_mail
 
@@ -66,12 +67,8 @@ class SmtpMailer:
         if html is not None:
             message.add_alternative(html, subtype="html")
         try:
-            with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
-                if self.starttls:
-                    smtp.starttls()
-                if self.username and self.password:
-                    smtp.login(self.username, self.password)
-                smtp.send_message(message)
+            deliver(message, host=self.host, port=self.port, username=self.username, password=self.password,
+                    starttls=self.starttls, timeout=self.timeout)  # fmt: skip
         except (OSError, smtplib.SMTPException) as exc:
             # the claim stays 'sending': the next attempt with the same key tries again
             raise RetriableError(f"mail to {to} not sent: {type(exc).__name__}: {exc}") from exc
