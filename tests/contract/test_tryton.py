@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import random
 from collections.abc import Iterator
 from decimal import Decimal
@@ -25,9 +24,9 @@ from requests.adapters import HTTPAdapter
 from connectors.registry import connector_types
 from connectors.tryton import TrytonConnector, TrytonResource
 from hub.engine.ports import OutboundRecord, ReadBatch
-from sandbox.tryton.bootstrap import TrytonUnavailable
 from sandbox.tryton.server import TrytonServer
 from tests.contract.base import ConnectorContract
+from tests.needs import start_tryton
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,12 +34,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="session")
 def tryton_server() -> Iterator[TrytonServer]:
-    try:
-        server = TrytonServer(ROOT / "var").start()
-    except TrytonUnavailable as exc:
-        if os.environ.get("HUB_REQUIRE_TRYTON") == "1":
-            pytest.fail(f"HUB_REQUIRE_TRYTON=1 but Tryton cannot run: {exc}")
-        pytest.skip(f"Tryton cannot run here: {exc}")
+    server = start_tryton(ROOT / "var")
     server.dirty = False  # type: ignore[attr-defined]
     yield server
     server.stop()

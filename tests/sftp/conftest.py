@@ -7,7 +7,6 @@ Without sshd the OpenSSH half skips, unless HUB_REQUIRE_SFTP=1 (CI), where it fa
 from __future__ import annotations
 
 import getpass
-import os
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ import pytest
 
 from connectors.sftp import SftpSettings
 from sandbox.sftp import SandboxSftpServer, generate_keypair
+from tests.needs import missing
 from tests.sftp.openssh import OpenSshServer, sshd_missing_reason
 
 
@@ -71,9 +71,7 @@ def openssh_server(
 ) -> Iterator[OpenSshServer]:
     reason = sshd_missing_reason()
     if reason is not None:
-        if os.environ.get("HUB_REQUIRE_SFTP") == "1":
-            pytest.fail(f"HUB_REQUIRE_SFTP=1 but {reason}")
-        pytest.skip(reason)
+        missing("sftp", reason)
     server = OpenSshServer(tmp_path_factory.mktemp("sshd"), client_key.line).start()
     yield server
     server.stop()

@@ -9,7 +9,6 @@ unless ``HUB_REQUIRE_TRYTON=1`` (then they fail).
 
 from __future__ import annotations
 
-import os
 import sqlite3
 from collections.abc import Iterator
 from decimal import Decimal
@@ -21,8 +20,8 @@ import pytest
 from connectors.tryton import TrytonConnector, TrytonResource
 from connectors.tryton.sales import TrytonOrders
 from hub.engine.ports import OutboundRecord
-from sandbox.tryton.bootstrap import TrytonUnavailable
 from sandbox.tryton.server import TrytonServer
+from tests.needs import start_tryton
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -41,12 +40,7 @@ PRICE_LIST = [
 @pytest.fixture(scope="session")
 def tryton_server() -> Iterator[TrytonServer]:
     """One trytond whose ``reset()`` restores the template plus this folder's data (loaded once)."""
-    try:
-        server = TrytonServer(ROOT / "var").start()
-    except TrytonUnavailable as exc:
-        if os.environ.get("HUB_REQUIRE_TRYTON") == "1":
-            pytest.fail(f"HUB_REQUIRE_TRYTON=1 but Tryton cannot run: {exc}")
-        pytest.skip(f"Tryton cannot run here: {exc}")
+    server = start_tryton(ROOT / "var")
     try:
         load_data(_resource(server).connector("erp"))
         assert server.workdir is not None

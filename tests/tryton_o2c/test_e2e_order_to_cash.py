@@ -31,6 +31,7 @@ from sandbox.sftp import generate_keypair
 from sandbox.shop import create_app
 from sandbox.threepl import ThreePLSimulator
 from sandbox.tryton.server import TrytonServer
+from tests.needs import missing
 from tests.sftp.openssh import OpenSshServer, sshd_missing_reason
 from tests.tryton_o2c.conftest import ROOT
 
@@ -44,9 +45,7 @@ ADDRESS = {"name": "Pat Buyer", "address1": "1 Main St", "city": "Springfield", 
 def sshd(tmp_path: Path) -> Iterator[tuple[OpenSshServer, Path]]:
     reason = sshd_missing_reason()
     if reason is not None:
-        if os.environ.get("HUB_REQUIRE_SFTP") == "1":
-            pytest.fail(f"HUB_REQUIRE_SFTP=1 but {reason}")
-        pytest.skip(reason)
+        missing("sftp", reason)
     key = tmp_path / "hub_key"
     server = OpenSshServer(tmp_path / "sshd", generate_keypair(key)).start()
     yield server, key
