@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 # Debian packages the tests use: a browser for the report/UI checks, OpenSSH for real SFTP.
 SYSTEM_PACKAGES := chromium chromium-driver openssh-server
 
-.PHONY: install system-deps demo test lint dagster-dev clean bench bench-full
+.PHONY: install system-deps demo test lint dagster-dev clean bench bench-full chaos chaos-load
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +53,18 @@ bench: $(BENCH_STAMP)
 bench-full: bench
 	$(BIN)/python -m bench.sync --n 1000000 --engine sqlite --repeat 2
 	$(BIN)/python -m bench.sync --n 1000000 --engine postgresql --repeat 2
+
+# Reliability (tests/chaos, tests/fuzz): 30% faults over 10 rounds of every flow, SIGKILL at 20 points,
+# the fuzzers with many more examples, and a 1,000-order burst; figures in bench/results/chaos_*.json.
+# `make chaos-load` is the full burst of 5,000 orders in 10 minutes.
+chaos: install system-deps
+	HYPOTHESIS_PROFILE=chaos $(BIN)/python -m pytest -q -p no:cacheprovider tests/fuzz
+	$(BIN)/python -m tests.chaos.crashes var/chaos/crashes
+	$(BIN)/python -m tests.chaos.load --orders 1000 --seconds 120
+	$(BIN)/python -m tests.chaos --rounds 10 --rate 0.3
+
+chaos-load: install system-deps
+	$(BIN)/python -m tests.chaos.load --orders 5000 --seconds 600
 
 dagster-dev: install
 	mkdir -p var/dagster

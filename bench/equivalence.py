@@ -143,7 +143,8 @@ def main() -> None:
         size = len(ref[key]) if isinstance(ref[key], (list, dict)) else ""
         print(f"{key:<20}{'same' if equal else 'DIFFERENT':>10}  {size}")
         if not equal and isinstance(ref[key], list):
-            a, b = set(ref[key]), set(cur[key])  # type: ignore[arg-type]
+            a = {json.dumps(x, sort_keys=True) for x in ref[key]}  # type: ignore[union-attr]
+            b = {json.dumps(x, sort_keys=True) for x in cur[key]}  # type: ignore[union-attr]
             for line in sorted(a - b)[:3]:
                 print("  reference only:", line[:300])
             for line in sorted(b - a)[:3]:

@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from hub.mapping.yamlsource import load_yaml
+from hub.privacy import PrivacyConfig, install_from_config
 from hub.workflows.policy import OrdersConfig
 from hub.workflows.quotes import QuotesPolicy
 from hub.workflows.returns_policy import ReturnsPolicy
@@ -151,6 +152,7 @@ class HubConfig(_Strict):
     threepl: ThreePLConfig = Field(default_factory=ThreePLConfig)
     returns: ReturnsPolicy = Field(default_factory=ReturnsPolicy)
     quotes: QuotesPolicy = Field(default_factory=QuotesPolicy)
+    privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)
     base_dir: Path = Field(default=PROJECT_ROOT, exclude=True)
     file: Path | None = Field(default=None, exclude=True)
 
@@ -199,7 +201,31 @@ def load_config(path: str | Path | None = None) -> HubConfig:
                 raise doc.error(
                     "a setting is a plain value or {env: VARIABLE}", ("systems", name, "settings", key)
                 )
+    _check_privacy(doc, config)
+    install_from_config(config)  # PII masking of audit events and reports (hub/privacy.py)
     return config
+
+
+def _check_privacy(doc: Any, config: HubConfig) -> None:
+    """Masked paths name fields of the canonical models; the HMAC key is never written in the file."""
+    from hub.models import ENTITIES
+
+    settings = config.privacy
+    if (
+        settings.mode == "hash"
+        and settings.mask
+        and not (isinstance(settings.key, dict) and set(settings.key) == {"env"})
+    ):
+        raise doc.error("privacy.key must be {env: VARIABLE} (the HMAC key of mode hash)", ("privacy", "key"))
+    for entity, fields in settings.mask.items():
+        if entity not in ENTITIES:
+            raise doc.error(f"unknown entity '{entity}'", ("privacy", "mask", entity))
+        model = ENTITIES[entity].model
+        for index, path in enumerate(fields):
+            if path.split(".")[0] not in model.model_fields:
+                raise doc.error(
+                    f"'{path}' is not a field of {model.__name__}", ("privacy", "mask", entity, index)
+                )
 
 
 def resolve_setting(value: Any) -> Any:

@@ -197,9 +197,10 @@ class Sandboxes:
         }
         customers = list(read_jsonl(data / "crm" / "customer"))
         report["crm"] = _post(self.servers["crm"].url, {"customers": customers})
-        report["shop"] = _post(
-            self.servers["shop"].url, {"orders": list(read_jsonl(data / "shop" / "order"))}
-        )
+        shop = {"orders": list(read_jsonl(data / "shop" / "order"))}
+        if (data / "shop" / "customer").is_dir():  # accounts registered in the shop itself
+            shop["customers"] = list(read_jsonl(data / "shop" / "customer"))
+        report["shop"] = _post(self.servers["shop"].url, shop)
         if self.erp is not None:
             from sandbox.tryton.seed import seed as seed_erp
 

@@ -194,7 +194,8 @@ def test_lineage_json_shape(hub: Hub) -> None:
     assert trace["ids"] == {"crm": "5102", "erp": "C10002", "shop": "C10002"}
     conflict = next(h for h in trace["history"] if h["action"] == "conflict")
     assert conflict["changes"]["name"]["owner"] == "crm" and conflict["system"] == "erp"
-    assert {d["target"] for d in trace["deliveries"]} == {"erp", "shop"}
+    # the CRM, too: it mirrors the ERP's payment terms (and gets accounts registered in the shop)
+    assert {d["target"] for d in trace["deliveries"]} == {"crm", "erp", "shop"}
     missing = subprocess.run(
         [sys.executable, "-m", "hub.cli", "lineage", "customer", "NOPE"],
         capture_output=True,

@@ -342,3 +342,86 @@ def test_twenty_percent_faults_on_every_system_give_the_same_end_state(
         )
     finally:
         faulty.sandboxes.stop()
+
+
+def _crm(run: Run, method: str, path: str, **kwargs: Any) -> Any:
+    headers = {"Authorization": f"Bearer {CREDENTIALS['crm']['access_token']}"}
+    url = f"{run.sandboxes.servers['crm'].url}/crm/v3/objects/{path}"
+    response = requests.request(method, url, headers=headers, timeout=30, **kwargs)
+    response.raise_for_status()
+    return response.json()
+
+
+def test_accounts_from_the_shop_and_the_crm_onboard_everywhere_with_terms_and_segment_tags(
+    clean: Run,
+) -> None:
+    """Runs last on the clean world: a customer registers in the shop, a new B2B account is opened in
+    the CRM, an account changes segment; one sync puts each everywhere, a second changes nothing."""
+    run, shop = clean, clean.sandboxes.servers["shop"].url
+    headers = {"X-Shopify-Access-Token": CREDENTIALS["shop"]["access_token"]}
+    registered = requests.post(
+        f"{shop}{API}/customers.json",
+        headers=headers,
+        timeout=30,
+        json={
+            "customer": {
+                "email": "orders@harbor-supply.example",
+                "phone": "+1-555-0199",
+                "addresses": [{"company": "Harbor Supply Co", "city": "Portland", "country": "US"}],
+            }
+        },
+    )
+    registered.raise_for_status()
+    shop_id = registered.json()["customer"]["id"]
+    _crm(
+        run,
+        "POST",
+        "companies",
+        json={
+            "properties": {
+                "account_number": "C10900",
+                "name": "Northwind Distribution",
+                "email": "ap@northwind.example",
+                "segment": "distributor",
+                "lifecyclestage": "customer",
+            }
+        },
+    )
+    moved = _crm(run, "GET", "companies/C10001?idProperty=account_number&properties=segment,account_number")
+    before_segment = moved["properties"]["segment"]
+    new_segment = "retail" if before_segment != "retail" else "wholesale"
+    _crm(run, "PATCH", f"companies/{moved['id']}", json={"properties": {"segment": new_segment}})
+
+    third = _sync(run.project, "third")
+    fourth = _sync(run.project, "fourth")
+
+    by = {(s.entity, s.system, s.stage): s for s in third}
+    assert by[("customer", "shop", "ingest")].created == 1, by[("customer", "shop", "ingest")].to_dict()
+    customers = {c["id"]: c for c in _shop_all(shop, "customers")}
+    account = customers[shop_id]["note"].removeprefix("account:")
+    assert re.fullmatch(r"W\d{5}", account), customers[shop_id]["note"]  # the hub's number, written back
+    company = _crm(
+        run, "GET", f"companies/{account}?idProperty=account_number&properties=name,email,payment_terms"
+    )
+    assert (company["properties"]["name"], company["properties"]["email"]) == (
+        "Harbor Supply Co",
+        "orders@harbor-supply.example",
+    )
+    parties = {p["code"]: p for p in _tryton_all(run.sandboxes, "customer")}
+    assert (parties[account]["name"], parties[account]["payment_term"]) == ("Harbor Supply Co", "prepaid")
+    assert company["properties"]["payment_terms"] == "prepaid"  # the ERP's terms, mirrored in the CRM
+
+    # the new CRM account: a Tryton party with its segment's default terms, a shop customer tagged
+    assert (
+        parties["C10900"]["payment_term"] == "net30" and parties["C10900"]["name"] == "Northwind Distribution"
+    )
+    by_note = {c.get("note"): c for c in customers.values()}
+    assert "segment:distributor" in by_note["account:C10900"]["tags"].split(", ")
+    # the segment change replaces the account's segment tag in the shop
+    tags = by_note["account:C10001"]["tags"].split(", ")
+    assert f"segment:{new_segment}" in tags and f"segment:{before_segment}" not in tags, tags
+    assert all(n == 1 for n in Counter(c.get("note") for c in customers.values()).values())
+    assert all(n == 1 for n in Counter(p["code"] for p in _tryton_all(run.sandboxes, "customer")).values())
+
+    for stats in fourth:
+        assert (stats.created, stats.updated, stats.delivered) == (0, 0, 0), stats.to_dict()

@@ -22,6 +22,7 @@ from connectors.mailbox.base import PART_SUFFIX, RemoteFile, safe_folder, safe_n
 from connectors.sftp.hostkeys import expected_host_keys
 from connectors.sftp.settings import SftpSettings
 from hub.errors import ConfigError, FatalError, HubError, RetriableError
+from hub.faultpoints import reached
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -85,7 +86,8 @@ class SftpMailbox:
         def op(sftp: paramiko.SFTPClient) -> None:
             self._ensure_dir(sftp, directory)
             # opened 'wb': a .part left by a cut upload is truncated, never appended to
-            sftp.putfo(io.BytesIO(data), part, file_size=len(data), confirm=True)
+            sftp.putfo(io.BytesIO(data), part, file_size=len(data), callback=_transferring, confirm=True)
+            reached("sftp.write.uploaded")
             self._replace(sftp, part, final)
 
         self._run(f"write {final}", op)
@@ -304,6 +306,10 @@ class SftpMailbox:
                 raise
             sftp.remove(final)
             sftp.rename(part, final)
+
+
+def _transferring(done: int, total: int) -> None:
+    reached("sftp.write.transferring")  # paramiko calls back per chunk, the .part file still open
 
 
 def name_candidates(name: str) -> Iterator[str]:

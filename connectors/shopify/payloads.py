@@ -34,11 +34,14 @@ def product_payload(payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def customer_payload(payload: dict[str, Any]) -> dict[str, Any]:
-    """Today's mapping sends a flat ``company`` and a ``metafields`` dict; Shopify wants an address
-    and a metafield list."""
+    """The mapping sends ``default_address`` (or a flat ``company``) and a ``metafields`` dict; Shopify
+    wants an address list and a metafield list."""
     out = dict(payload)
     company = out.pop("company", None)
-    if company is not None and "addresses" not in out:
+    default_address = out.pop("default_address", None)  # Shopify sets it through the address list
+    if isinstance(default_address, dict) and "addresses" not in out:
+        out["addresses"] = [{**default_address, "default": True}]
+    elif company is not None and "addresses" not in out:
         out["addresses"] = [{"company": company, "default": True}]
     if isinstance(out.get("metafields"), dict):
         out["metafields"] = [

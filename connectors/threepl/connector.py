@@ -20,6 +20,7 @@ from connectors.threepl import formats
 from connectors.threepl.csvcodec import FileProblem, Problem
 from connectors.threepl.inbound import InboundMessage, Kind, parse_file
 from hub.errors import RecordRejected
+from hub.faultpoints import reached
 from hub.workflows.ports import ExpectedReceipt, FulfilmentRequest, ThreePLRead
 
 KIND_LABELS = {
@@ -109,6 +110,7 @@ class ThreePLConnector:
         elif not self._same(self.outbox, name, data, what):
             self.mailbox.write(pending, name, data)
             self.mailbox.write(self.outbox, name, data)
+            reached("threepl.send.uploaded")
         else:  # in the outbox but not in the ledger (sent without one): record it
             self.mailbox.write(pending, name, data)
         self.mailbox.move(pending, name, done)

@@ -4,7 +4,8 @@ Read shape: ``{id, code, name, email, payment_term, credit_limit_amount, credit_
 credit_hold, vat_code, updated_at}``. ``credit_hold`` is derived: Tryton has no hold flag, so it is
 true when the receivable balance exceeds the credit limit (module ``account_credit_limit``).
 Write payload: ``{code, name, email, payment_term, credit_limit_amount, currency}``; absent or null
-fields are left as they are; only differences are written.
+fields are left as they are; only differences are written. A payment term is only given to a party
+that has none: the ERP owns terms, and one the hub cannot read (quarantined) must not be overwritten.
 """
 
 from __future__ import annotations
@@ -142,7 +143,8 @@ def _update_values(w: dict[str, Any], row: dict[str, Any]) -> dict[str, Any]:
     values: dict[str, Any] = {}
     if "name" in w and w["name"] != row.get("name"):
         values["name"] = w["name"]
-    if "payment_term" in w and w["payment_term"] != row.get("customer_payment_term"):
+    # Tryton owns the terms: the hub gives a party without terms its (default) terms, never changes them
+    if "payment_term" in w and not row.get("customer_payment_term"):
         values["customer_payment_term"] = w["payment_term"]
     if "credit_limit_amount" in w and w["credit_limit_amount"] != row.get("credit_limit_amount"):
         values["credit_limit_amount"] = w["credit_limit_amount"]

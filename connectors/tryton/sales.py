@@ -19,12 +19,14 @@ from connectors.tryton import invoices as invoice_flow
 from connectors.tryton import purchases, returns, shipments
 from connectors.tryton.client import TrytonClient
 from connectors.tryton.refs import Refs, quantity, refused
-from connectors.tryton.sale_docs import advance_sales, fold, read_sales, require_sales
+from connectors.tryton.sale_docs import SALE_FIELDS, advance_sales, fold, press, read_sales, require_sales
 from hub.errors import RemoteRejected
 from hub.models import Order, OrderLine, Return, Shipment
 from hub.workflows.ports import Allocation, ErpInvoice, ErpSale, LinePlan
 
 PRICE_PLACES = Decimal("0.0001")  # Tryton's price digits
+CREATE_CHUNK = 50  # sales per create call: SQLite holds its write lock for the whole call
+LIGHT_FIELDS = ("number", "reference", "state", "warehouse")  # no computed fields: cheap to read in bulk
 INVOICE_METHODS = ("order", "fulfillment", "manual")
 
 
@@ -137,6 +139,92 @@ class TrytonOrders:
                     self.client.create("sale.sale", [values])
         return fold(reference, advance_sales(self.client, reference, confirm=False))
 
+    def create_sales(self, items: Sequence[tuple[Order, Sequence[LinePlan]]]) -> dict[str, ErpSale]:
+        """``create_sale`` for many orders in a few calls (Tryton's create and quote take lists): one read
+        of what exists, creates of at most ``CREATE_CHUNK`` sales, one quote. Idempotent like the single
+        one: a replay creates only the warehouses' sales still missing. A refusal fails the whole call;
+        the caller then goes order by order."""
+        references = [order.order_no for order, _ in items]
+        parties = {
+            code: self.refs.require_party(code) for code in sorted({o.customer_no or "" for o, _ in items})
+        }
+        allocations = {}
+        for order, plan in items:
+            allocations[order.order_no] = _allocations(plan, False, self._default_warehouse(plan))
+            if not allocations[order.order_no]:
+                raise RemoteRejected(
+                    f"order {order.order_no}: nothing allocated to any warehouse, no sale to create"
+                )
+        products = self.refs.require_products(sorted({a.sku for al in allocations.values() for a in al}))
+        existing: dict[str, set[int]] = defaultdict(set)
+        for sale in self._read_many(references, LIGHT_FIELDS):
+            existing[sale["reference"]].add(sale["warehouse"])
+        memo: dict[Any, int] = {}
+        values: list[dict[str, Any]] = []
+        for order, _ in items:
+            by_warehouse: dict[str, list[Allocation]] = defaultdict(list)
+            for allocation in allocations[order.order_no]:
+                by_warehouse[allocation.warehouse].append(allocation)
+            todo = [
+                c for c in sorted(by_warehouse) if self.refs.warehouse(c).id not in existing[order.order_no]
+            ]
+            if not todo:
+                continue
+            party = parties[order.customer_no or ""]
+            header = self._header(order, party, False, memo)
+            prices = self._prices(order, allocations[order.order_no], products, party)
+            for code in todo:
+                lines = self._lines(order, by_warehouse[code], products, prices)
+                values.append(
+                    {**header, "warehouse": self.refs.warehouse(code).id, "lines": [["create", lines]]}
+                )
+        for start in range(0, len(values), CREATE_CHUNK):
+            chunk = values[start : start + CREATE_CHUNK]
+            with refused(f"creating {len(chunk)} sales ({chunk[0]['reference']}, ...)"):
+                self.client.create("sale.sale", chunk)
+        return self._advance_many(references, confirm=False)
+
+    def confirm_sales(self, references: Sequence[str]) -> dict[str, ErpSale]:
+        """``confirm_sale`` for many references: one confirm and one process for all their quotations."""
+        return self._advance_many(references, confirm=True)
+
+    def _read_many(
+        self, references: Sequence[str], fields: Sequence[str] = SALE_FIELDS
+    ) -> list[dict[str, Any]]:
+        if not references:
+            return []
+        return self.client.search_read(
+            "sale.sale", [("reference", "in", list(references)), ("state", "!=", "cancelled")], fields,
+            order=[("id", "ASC")],
+        )  # fmt: skip
+
+    def _advance_many(self, references: Sequence[str], *, confirm: bool) -> dict[str, ErpSale]:
+        """``advance_sales`` over many references: each button pressed once for all sales in its state."""
+        sales = self._read_many(references, LIGHT_FIELDS)
+        missing = sorted(set(references) - {s["reference"] for s in sales})
+        if missing:
+            raise RemoteRejected(f"no sale with reference {', '.join(missing[:5])} in Tryton")
+        steps = [("draft", "quote")] + (
+            [("quotation", "confirm"), ("confirmed", "process")] if confirm else []
+        )
+        for state, button in steps:
+            ids = [s["id"] for s in sales if s["state"] == state]
+            if ids:
+                press(
+                    self.client,
+                    "sale.sale",
+                    button,
+                    ids,
+                    f"{button} of {len(ids)} sales ({references[0]}, ...)",
+                )
+                sales = self._read_many(references, LIGHT_FIELDS)
+        if confirm:  # the shipments and invoices Tryton made: read once, at the end
+            sales = self._read_many(references)
+        grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for sale in sales:
+            grouped[sale["reference"]].append(sale)
+        return {ref: fold(ref, grouped[ref]) for ref in references}
+
     def confirm_sale(self, reference: str) -> ErpSale:
         """Confirm the quotations and process them: Tryton creates the customer shipments (and the
         invoices when the method is ``order``)."""
@@ -146,8 +234,11 @@ class TrytonOrders:
         used = sorted({a.warehouse for p in plan for a in p.allocations})
         return used[0] if used else sorted(self.refs.warehouses)[0]
 
-    def _header(self, order: Order, party: dict[str, Any], quote_only: bool) -> dict[str, Any]:
-        """Sale fields Tryton's client would fill from the party (RPC creates run no on_change)."""
+    def _header(
+        self, order: Order, party: dict[str, Any], quote_only: bool, memo: dict[Any, int] | None = None
+    ) -> dict[str, Any]:
+        """Sale fields Tryton's client would fill from the party (RPC creates run no on_change); ``memo``
+        keeps the addresses found during a batch."""
         ship_to = order.ship_to
         if ship_to is None and not quote_only:
             raise RemoteRejected(f"order {order.order_no} has no ship-to address")
@@ -157,8 +248,8 @@ class TrytonOrders:
             "reference": order.order_no,
             "currency": self.refs.currency(order.currency),
             # the delivery address first: without a bill-to, a party with no address invoices there
-            "shipment_address": self.refs.address(party["id"], ship_to, kind="delivery"),
-            "invoice_address": self.refs.address(party["id"], order.bill_to, kind="invoice"),
+            "shipment_address": self._address(party["id"], ship_to, "delivery", memo),
+            "invoice_address": self._address(party["id"], order.bill_to, "invoice", memo),
             "payment_term": party.get("customer_payment_term"),
             "description": f"PO {order.po_number}" if order.po_number else None,
             "comment": order.notes,
@@ -173,6 +264,14 @@ class TrytonOrders:
         if party.get("sale_shipment_method"):
             values["shipment_method"] = party["sale_shipment_method"]
         return values
+
+    def _address(self, party_id: int, address: Any, kind: str, memo: dict[Any, int] | None) -> int:
+        if memo is None:
+            return self.refs.address(party_id, address, kind=kind)
+        key = (party_id, kind, None if address is None else address.model_dump_json())
+        if key not in memo:
+            memo[key] = self.refs.address(party_id, address, kind=kind)
+        return memo[key]
 
     def _prices(
         self,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from hub.errors import FatalError
+from hub.faultpoints import reached
 from hub.store import Store
 from hub.store.schema import control_numbers
 
@@ -40,6 +41,7 @@ class StoreControlNumbers:
                 value = conn.execute(
                     sa.update(table).where(where).values(value=table.c.value + 1).returning(table.c.value)
                 ).scalar_one()
+        reached("edi.control.taken")
         if value > LIMIT:
             raise FatalError(f"{self.partner}: {kind.upper()} control numbers exhausted (above {LIMIT})")
         return int(value)

@@ -31,6 +31,7 @@ from hub.edi.mailboxes import PartnerMailbox
 from hub.edi.reconcile import reconcile
 from hub.edi.report import file_report
 from hub.engine.stats import utcnow
+from hub.faultpoints import reached
 from hub.store import Store
 
 log = logging.getLogger("hub.edi")
@@ -97,6 +98,8 @@ class EdiInbox:
         _, result = validate_bytes(data, tolerate=policy.tolerate)
         self._acks: dict[str, AckInterchange] | None = None
         self._data = data
+        self._claimed: list[int] = []  # ledger rows of this file's interchanges, to note where it went
+        self._seen: set[str] = set()
         outcomes = [self._interchange(ic_result, file.name) for ic_result in result.interchanges]
         problems = [f"{p.code}: {p.message}" for p in result.problems]
         bad = (
@@ -115,7 +118,9 @@ class EdiInbox:
                 )
             )
         folder = "error" if bad else f"archive/{self.clock():%Y-%m-%d}"
+        reached("edi.inbox.finished")
         moved = self.mailbox.move(file.folder, file.name, folder)
+        self.ledger.moved(self._claimed, f"{folder}/{moved}")
         outcome = FileOutcome(
             file.name, "error" if bad else "archived", f"{folder}/{moved}", outcomes, problems
         )
@@ -146,13 +151,17 @@ class EdiInbox:
             )
             return InterchangeOutcome(sender, control, "unknown_sender", note=f"sender matches {who}")
         claim = self.ledger.claim(self.profile.partner, sender, ":".join(ic.receiver), control, file)
-        if claim.duplicate:
+        # finished, yet its file is still here under the name it came in: a crash before the move, not a re-send
+        resumed = claim.file == file and control not in self._seen
+        self._seen.add(control)
+        if claim.duplicate and not resumed:
             return InterchangeOutcome(
                 sender,
                 control,
                 "duplicate",
                 note=f"already processed from {claim.file} at {claim.at:%Y-%m-%d %H:%M:%S}",
             )
+        self._claimed.append(claim.row_id)
         outcome = InterchangeOutcome(sender, control, ic_result.status)
         ack_text, ack_control = claim.ack_text, claim.ack_control
         if ack_text is None:
@@ -167,9 +176,12 @@ class EdiInbox:
                     ack_control,
                     ack_file(ack_text, ack_control),
                 )
+        reached("edi.ack.decided")
         if ack_text is not None and ack_control is not None:
             name = ack_file(ack_text, ack_control)
-            self.mailbox.write(self.box.outbox, name, ack_text.encode(self._encoding()))
+            if not claim.duplicate:  # a finished claim (resumed) uploaded it before it finished
+                self.mailbox.write(self.box.outbox, name, ack_text.encode(self._encoding()))
+            reached("edi.ack.uploaded")
             outcome.ack = name
         self.ledger.record_sets(self._set_records(ic_result, file))
         if any(g.functional_id == "FA" for g in ic_result.groups) or _has_ta1(ic_result):

@@ -85,6 +85,17 @@ class EdiLedger:
     def remember_ack(self, row_id: int, control: str, text: str) -> None:
         self._update(row_id, ack_control=control, ack_text=text)
 
+    def moved(self, row_ids: list[int], path: str) -> None:
+        """Where the file of these interchanges went (``archive/<date>/name``): a file of the same name in the
+        inbox later is a re-send, while one still under its first name is the same file after a crash."""
+        if row_ids:
+            with self.store.begin() as conn:
+                conn.execute(
+                    sa.update(edi_interchanges)
+                    .where(edi_interchanges.c.id.in_(row_ids))
+                    .values(file=path, updated_at=utcnow())
+                )
+
     def finish(self, row_id: int, status: str, note: str | None = None) -> None:
         """Mark processed; ``status`` keeps the validation outcome in the note for reports."""
         self._update(row_id, status=DONE, note=f"{status}: {note}" if note else status)

@@ -18,6 +18,7 @@ from connectors.x12.outbound.interchange import Outbound, TransactionSet, write_
 from hub.edi.control import StoreControlNumbers
 from hub.edi.mailboxes import PartnerMailbox
 from hub.engine.stats import utcnow
+from hub.faultpoints import reached
 from hub.store import Store
 from hub.store.schema import edi_documents, edi_interchanges
 
@@ -48,6 +49,7 @@ class EdiSender:
         outbound = write_interchange(self.profile, self.numbers, self.clock(), todo)
         name = outbound.file_name()
         self._prepare(outbound, name, order_no)
+        reached("edi.send.prepared")
         self._upload(name, outbound.text, outbound.isa_control)
         return SendResult(name, outbound.isa_control, [ts.reference for ts in todo], skipped)
 
@@ -117,6 +119,7 @@ class EdiSender:
     def _upload(self, name: str, text: str, control: str) -> None:
         encoding = "ascii" if self.profile.encoding in ("ascii", "utf-8") else self.profile.encoding
         self.box.mailbox.write(self.box.outbox, name, text.encode(encoding))
+        reached("edi.send.uploaded")
         now = utcnow()
         with self.store.begin() as conn:
             conn.execute(

@@ -48,7 +48,12 @@ def intake_sink(store: Store, run_id: str = "edi") -> OrderSink:
                 )
                 continue
             control = order.control
-            key = f"edi:{profile.partner}:{control.get('isa', '')}:{control.get('st', '')}"
+            # the translation's keys (interchange/group/transaction): with others every 850 after a partner's
+            # first had the same key and was dropped as its duplicate
+            key = (
+                f"edi:{profile.partner}:{control.get('interchange', '')}:{control.get('group', '')}:"
+                f"{control.get('transaction', '')}"
+            )
             enqueue(store, profile.partner, "api", codec.dumps(canonical), format="canonical", dedupe_key=key)
         if failures:
             with store.begin() as conn:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import json
+import math
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -26,20 +28,78 @@ def _default(value: Any) -> Any:
 
 def dumps(value: Any) -> str:
     """Deterministic JSON text (sorted keys) of a record."""
-    return orjson.dumps(value, default=_default, option=_OPTS).decode()
+    try:
+        return orjson.dumps(value, default=_default, option=_OPTS).decode()
+    except orjson.JSONEncodeError:
+        return _stdlib(value)
 
 
 def dumps_pretty(value: Any) -> str:
     """Indented JSON for people and for `--format json` output."""
-    return orjson.dumps(value, default=_default, option=_OPTS | orjson.OPT_INDENT_2).decode()
+    try:
+        return orjson.dumps(value, default=_default, option=_OPTS | orjson.OPT_INDENT_2).decode()
+    except orjson.JSONEncodeError:
+        return _stdlib(value, indent=2)
 
 
 def dumpb(value: Any) -> bytes:
-    return orjson.dumps(value, default=_default, option=_OPTS)
+    try:
+        return orjson.dumps(value, default=_default, option=_OPTS)
+    except orjson.JSONEncodeError:
+        return _stdlib(value).encode()
+
+
+def _stdlib(value: Any, indent: int | None = None) -> str:
+    """What orjson refuses but a source can send (stdlib ``json.loads`` makes them): integers beyond 64
+    bits, lone surrogates, nesting deeper than 254. Deterministic too (ASCII, sorted keys, NaN as null,
+    as orjson writes it). Nesting beyond Python's recursion limit (orjson.loads reads up to 1024 levels)
+    becomes a placeholder string.
+    """
+    try:
+        return json.dumps(
+            _finite(value), default=_default, sort_keys=True, indent=indent, separators=(",", ":")
+        )
+    except RecursionError:
+        return json.dumps(f"<{type(value).__name__} nested too deep to serialise>")
+
+
+def _finite(value: Any) -> Any:
+    """NaN and infinities as None (one stack frame per level: deep values go as deep as json can)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        out = {}
+        for k, v in value.items():
+            out[k] = _finite(v)
+        return out
+    if isinstance(value, (list, tuple)):
+        items = []
+        for v in value:
+            items.append(_finite(v))
+        return items
+    return value
+
+
+def storable_text(text: Any) -> Any:
+    """Text every store column takes (others as they are): PostgreSQL refuses NUL, and no driver
+    encodes a lone surrogate; both shown escaped, as a message quoting a bad value needs them."""
+    if not isinstance(text, str) or (text.isascii() and "\x00" not in text):
+        return text
+    return text.encode("utf-8", "backslashreplace").decode().replace("\x00", "\\x00")
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
 
 
 def loads(text: str | bytes | None) -> Any:
-    return None if text is None else orjson.loads(text)
+    if text is None:
+        return None
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        # what _stdlib wrote (a lone surrogate as \ud800, which orjson refuses); NaN stays an error
+        return json.loads(text, parse_constant=_no_constant)
 
 
 def content_hash(value: Any, salt: str = "") -> str:

@@ -12,11 +12,13 @@ from typing import Any
 
 from hub.engine import codec, observers
 from hub.engine.gctune import batch_friendly_gc
+from hub.engine.keys import KeyMinter, assign
 from hub.engine.merge import Merger, normalise
 from hub.engine.ports import Connector, ReadBatch
 from hub.engine.repository import FailureRecord, GoldenRow, Repository
 from hub.engine.stats import SyncStats, utcnow
 from hub.errors import RecordRejected
+from hub.faultpoints import reached
 from hub.mapping import EntityMapping
 from hub.store import Store
 from hub.validation import evaluate
@@ -30,7 +32,7 @@ KEY_MAX = 255  # the key and system id columns of golden_records, xref, failures
 
 def storable(key: str | None) -> str | None:
     """The key when every store column can hold it (PostgreSQL refuses NUL; columns are 255 long), else None."""
-    if key is None or len(key) > KEY_MAX or "\x00" in key:
+    if key is None or len(key) > KEY_MAX or codec.storable_text(key) != key:  # NUL, lone surrogate
         return None
     return key
 
@@ -41,6 +43,7 @@ class _Item:
     system_id: str
     source_hash: str
     incoming: dict[str, Any]
+    minted: bool = False  # the key is the hub's, not (yet) in the system's record
 
 
 class _Lookup:
@@ -79,6 +82,8 @@ class Ingestor:
         self._open_failures: set[str] | None = None
         self.unique_rules = [r for r in mapping.rules if r.kind == "unique"]
         self.record_rules = [r for r in mapping.rules if r.kind != "unique"]
+        spec = self.sysmap.mint_key
+        self.minter = KeyMinter(store, mapping.entity, system, spec) if spec is not None else None
 
     def run(self, full: bool = False) -> SyncStats:
         stats = SyncStats(self.mapping.entity, self.system, "ingest")
@@ -90,7 +95,9 @@ class Ingestor:
                 if self.store.dialect == "postgresql":  # a table that doubled gets fresh statistics
                     with self.store.begin() as conn:
                         self.repo.refresh_statistics(conn, growth=1.0)
+                reached("ingest.batch.read")
                 self._ingest_batch(batch, stats)
+                reached("ingest.batch.committed")
                 if batch.cursor is not None:
                     stats.cursor = batch.cursor
         with self.store.begin() as conn:
@@ -159,6 +166,12 @@ class Ingestor:
                     stats.rejected += 1
                     continue
                 outcome = self.merger(item.incoming, row.data if row else None)
+                if outcome.changes:
+                    _drop_empty_changes(outcome, row.data if row else {})
+                if row is not None and self.mapping.fill_empty:
+                    _keep_filled(outcome, row, self.mapping)
+                if self.mapping.defaults is not None:
+                    _apply_defaults(self.mapping.defaults, outcome, row.data if row else {})
                 if outcome.conflicts:
                     stats.conflicts += 1
                     audit.append(self._audit(now, item.key, "conflict", outcome.conflicts))
@@ -267,6 +280,7 @@ class Ingestor:
 
     def _translate(self, records: list[dict[str, Any]], fails: list[FailureRecord]) -> list[_Item]:
         items: list[_Item] = []
+        minting: list[_Item] = []
         version = self.mapping.version
         for raw in records:
             try:
@@ -288,6 +302,9 @@ class Ingestor:
                 )
                 continue
             key = self.mapping.spec.key_of(incoming)
+            if key is None and self.minter is not None and self.translator.system_id(raw):
+                minting.append(_Item(raw, "", str(self.translator.system_id(raw)), "", incoming, True))
+                continue
             if key is None:
                 fails.append(
                     FailureRecord(
@@ -322,6 +339,22 @@ class Ingestor:
                 )
                 continue
             items.append(_Item(raw, key, system_id, codec.content_hash([version, raw]), incoming))
+        if minting:
+            items.extend(self._mint(minting))
+        return items
+
+    def _mint(self, items: list[_Item]) -> list[_Item]:
+        """Keys for records that came without one: the key their system id already has, else a new one."""
+        assert self.minter is not None
+        entity, field = self.mapping.entity, self.mapping.spec.key_fields[0]
+        with self.store.begin() as conn:
+            known = self.repo.xref_by_system_ids(conn, entity, self.system, [i.system_id for i in items])
+        keys = assign(self.minter, known, [i.system_id for i in items])
+        version = self.mapping.version
+        for item in items:
+            item.key = keys[item.system_id]
+            item.incoming[field] = item.key
+            item.source_hash = codec.content_hash([version, item.raw])
         return items
 
     def _note_target_state(
@@ -340,9 +373,12 @@ class Ingestor:
         """
         if self.target_omit is None:
             return
-        payload = self.translator.from_canonical(item.incoming, self.target_omit)
-        has = codec.content_hash(payload)
-        wants = codec.content_hash(self.translator.from_canonical(golden, self.target_omit))
+        sent = item.incoming
+        if item.minted:  # the system does not have the key yet: what it sent lacks it
+            sent = {k: v for k, v in sent.items() if k not in self.mapping.spec.key_fields}
+        payload = self.translator.from_canonical(sent, self.target_omit)
+        has = codec.content_hash(self.translator.from_canonical(_filled(sent), self.target_omit))
+        wants = codec.content_hash(self.translator.from_canonical(_filled(golden), self.target_omit))
         ledger[item.key] = {
             "entity": self.mapping.entity,
             "key": item.key,
@@ -433,6 +469,50 @@ class Ingestor:
             "source_hash": item.source_hash,
             "updated_at": at,
         }
+
+
+_EMPTY = (None, "", [], {})
+
+
+def _filled(record: dict[str, Any]) -> dict[str, Any]:
+    """The record without empty fields: an empty list and no list are the same to a target."""
+    return {k: v for k, v in record.items() if v not in _EMPTY}
+
+
+def _drop_empty_changes(outcome: Any, before: dict[str, Any]) -> None:
+    """Missing and empty (``None`` -> ``[]``) is no change: a system that sends an empty list where the
+    golden record has none would otherwise change it, and every record it was published to."""
+    for name, (old, new) in list(outcome.changes.items()):
+        if old in _EMPTY and new in _EMPTY:
+            if name in before:
+                outcome.candidate[name] = before[name]
+            else:
+                outcome.candidate.pop(name, None)
+            del outcome.changes[name]
+
+
+def _keep_filled(outcome: Any, row: GoldenRow, mapping: EntityMapping) -> None:
+    """An owner with nothing to say about a field another system filled does not empty it.
+
+    (It would flip every time both are read: emptied by the owner, filled again by the other.) An
+    owner that clears a value it supplied itself still clears it.
+    """
+    for name, (before, after) in list(outcome.changes.items()):
+        if after is None and before is not None:
+            origin = row.provenance.get(name)
+            if origin and origin[0] != mapping.owner_of(name):
+                outcome.candidate[name] = before
+                del outcome.changes[name]
+
+
+def _apply_defaults(defaults: Any, outcome: Any, before: dict[str, Any]) -> None:
+    """Fill fields no system supplied (mapping ``defaults``); a default that only restores what the
+    golden record had is no change."""
+    for name, (_, value) in defaults.fill(outcome.candidate).items():
+        if before.get(name) == value:
+            outcome.changes.pop(name, None)
+        else:
+            outcome.changes[name] = (before.get(name), value)
 
 
 class _NoLookup:

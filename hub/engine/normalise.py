@@ -13,6 +13,7 @@ from __future__ import annotations
 import types
 import typing
 from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
 from functools import cache
 from typing import Any, Literal
 
@@ -64,7 +65,67 @@ def _unchanged_check(annotation: Any) -> Callable[[Any], bool] | None:
         return lambda v: type(v) is list and all(type(i) is str for i in v)
     if origin is dict and len(args) == 2 and args[0] is str and args[1] is Any:
         return lambda v: type(v) is dict and _json_value(v)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return _model_check(annotation)
     return None
+
+
+def _plain_decimal(value: Any) -> bool:
+    """A str pydantic's ``Decimal`` reads and dumps back to the same text (``12.50``, not ``012.5``)."""
+    if type(value) is not str or not value.isascii() or not value.isprintable():
+        return False
+    try:
+        number = Decimal(value)
+        return number.is_finite() and str(number) == value
+    except InvalidOperation:
+        return False
+
+
+def _model_check(model: type[BaseModel]) -> Callable[[Any], bool] | None:
+    """For a small nested model of unconstrained ``Decimal`` fields and ``str`` fields with at most a
+    length limit (``Quantity``): a dict with exactly its fields, each already in its dumped form.
+    Models with validators, defaults that would be filled in, or other field types: None."""
+    decorators = model.__pydantic_decorators__
+    if any(
+        (
+            decorators.validators,
+            decorators.field_validators,
+            decorators.root_validators,
+            decorators.model_validators,
+            decorators.field_serializers,
+            decorators.model_serializers,
+            decorators.computed_fields,
+        )
+    ):
+        return None
+    strip = bool(model.model_config.get("str_strip_whitespace"))
+    checks: list[tuple[str, Callable[[Any], bool]]] = []
+    for name, info in model.model_fields.items():
+        limits = [m for m in info.metadata if type(m).__name__ not in ("MinLen", "MaxLen")]
+        if info.annotation is Decimal and not info.metadata:
+            checks.append((name, _plain_decimal))
+        elif info.annotation is str and not limits:
+            low = next((m.min_length for m in info.metadata if type(m).__name__ == "MinLen"), 0)
+            high = next((m.max_length for m in info.metadata if type(m).__name__ == "MaxLen"), None)
+            checks.append((name, _bounded_str(low, high, strip)))
+        else:
+            return None
+    names = frozenset(n for n, _ in checks)
+
+    def check(value: Any) -> bool:
+        return type(value) is dict and value.keys() == names and all(ok(value[name]) for name, ok in checks)
+
+    return check
+
+
+def _bounded_str(low: int, high: int | None, strip: bool) -> Callable[[Any], bool]:
+    def ok(value: Any) -> bool:
+        if type(value) is not str or len(value) < low or (high is not None and len(value) > high):
+            return False
+        # printable ASCII: Python's and pydantic's notions of surrounding whitespace agree
+        return not strip or (value.isascii() and value.isprintable() and value == value.strip())
+
+    return ok
 
 
 def _memo_key(value: Any) -> Any:
@@ -91,7 +152,7 @@ def _is_plain_str(annotation: Any) -> bool:
 
 
 class _Field:
-    __slots__ = ("adapter", "memo", "name", "plain_str", "unchanged")
+    __slots__ = ("adapter", "memo", "name", "order", "plain_str", "unchanged")
 
     def __init__(self, name: str, annotation: Any) -> None:
         self.name = name
@@ -99,10 +160,18 @@ class _Field:
         self.unchanged = _unchanged_check(annotation)
         self.plain_str = _is_plain_str(annotation)
         self.memo: dict[Any, Any] = {}
+        inner = [a for a in (typing.get_args(annotation) or (annotation,)) if a is not type(None)]
+        model = inner[0] if len(inner) == 1 else None
+        # a nested model's dict comes back in the model's field order, as pydantic dumps it
+        self.order = (
+            tuple(model.model_fields) if isinstance(model, type) and issubclass(model, BaseModel) else None
+        )
 
     def clean(self, value: Any) -> Any:
         if self.unchanged is not None and self.unchanged(value):
-            return list(value) if type(value) is list else dict(value) if type(value) is dict else value
+            if type(value) is dict:
+                return {k: value[k] for k in self.order} if self.order else dict(value)
+            return list(value) if type(value) is list else value
         key = _memo_key(value)
         if key is not _MISS:
             found = self.memo.get(key, _MISS)
@@ -125,6 +194,10 @@ class _Field:
             where = ".".join(str(p) for p in (self.name, *first["loc"]))
             raise RecordRejected(
                 f"{where}: {first['msg']} (got {value!r:.80})", stage="validate", rule="schema", field=where
+            ) from None
+        except (ValueError, RecursionError) as exc:  # nested beyond pydantic's serialisation depth limit
+            raise RecordRejected(
+                f"{self.name}: {exc}", stage="validate", rule="schema", field=self.name
             ) from None
 
 

@@ -3,19 +3,27 @@
 Selection compares the golden hash with the deliveries ledger; the target-shaped payload is hashed
 too, so a golden change in fields the target does not map costs no write. Writes go by xref id or
 natural key, so a write repeated after a crash updates instead of duplicating.
+
+Only records that changed since the target's watermark (``publish_marks``: every change up to it has
+been offered) or are queued in its backlog (failed writes, stale copies) are compared, so a run costs
+what changed, not the catalogue. A target without a watermark scans the whole entity. The watermark
+moves to the change counter read at the start in the transaction of the run's last ledger rows; a
+run that stops early leaves it, and the next one compares the same records again (already delivered
+ones are skipped by hash). Pages hold the same records in the same (id) order as a full scan would.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from hub.engine import codec, observers
 from hub.engine.gctune import batch_friendly_gc
 from hub.engine.ports import Connector, OutboundRecord
-from hub.engine.repository import FailureRecord, Repository
+from hub.engine.repository import FailureRecord, PendingDelivery, PublishWindow, Repository
 from hub.engine.stats import SyncStats, utcnow
+from hub.faultpoints import reached
 from hub.mapping import EntityMapping
 from hub.store import Store
 
@@ -63,6 +71,7 @@ class _Page:
     writes: list[PlannedWrite]
     ledger_only: list[PlannedWrite]
     last_id: int
+    mark: PublishWindow | None = None  # the run's last page: move the watermark with its ledger rows
 
 
 class Publisher:
@@ -84,42 +93,81 @@ class Publisher:
         self.owned = mapping.owned_by(target)
         self._open_failures: set[str] | None = None
 
-    def _pages(self) -> Iterator[_Page]:
+    def _window(self) -> PublishWindow | None:
+        """The run's change window; None for a repository that narrows the selection (the shards of
+        ``pipelines.partitions`` publish part of the keys each: they scan as before and leave the
+        watermark alone)."""
+        if type(self.repo).pending_deliveries is not Repository.pending_deliveries:
+            return None
+        with self.store.begin() as conn:
+            return self.repo.publish_window(conn, self.mapping.entity, self.target)
+
+    def _pages(self, window: PublishWindow | None) -> Iterator[_Page]:
+        rows = self._changed(window) if window is not None and window.low > 0 else self._scanned()
+        previous: list[PendingDelivery] | None = None
+        for current in rows:  # one page ahead, so that the last one carries the watermark
+            if previous is not None:
+                yield self._plan_page(previous, None)
+            previous = current
+        if previous is not None:
+            yield self._plan_page(previous, window)
+
+    def _scanned(self) -> Iterator[list[PendingDelivery]]:
+        """Every golden record of the entity in id order, keyset-paged (no watermark yet, or shards)."""
         after = 0
         while True:
             with self.store.begin() as conn:
                 self.repo.refresh_statistics(conn, growth=1.0)  # PostgreSQL only; the ledger grows here
-                rows, next_after = self.repo.pending_deliveries(
+                rows, after = self.repo.pending_deliveries(
                     conn, self.mapping.entity, self.target, after, self.batch_size
                 )
             if not rows:
                 return
-            writes, ledger_only = [], []
-            for row in rows:
-                data = codec.loads(row.data)
-                exists = row.system_id is not None or row.delivered_hash is not None
-                # The target is the system of record for the fields it owns: updates never echo them back.
-                payload = self.translator.from_canonical(data, self.owned if exists else frozenset())
-                blob = codec.dumpb(payload)
-                payload_hash = codec.hash_bytes(blob)
-                before = codec.loads(row.payload) if row.payload else None
-                planned = PlannedWrite(
-                    row.key,
-                    "update" if exists else "create",
-                    row.system_id,
-                    payload,
-                    payload_hash,
-                    row.hash,
-                    before,
-                    blob.decode(),
-                )
-                (ledger_only if payload_hash == row.payload_hash else writes).append(planned)
-            yield _Page(writes, ledger_only, next_after)
-            after = next_after
+            yield rows
+
+    def _changed(self, window: PublishWindow) -> Iterator[list[PendingDelivery]]:
+        """The records changed in the window or queued, in id order, in pages of ``batch_size``."""
+        entity, target, size = self.mapping.entity, self.target, self.batch_size
+        with self.store.begin() as conn:
+            ids = self.repo.changed_ids(conn, entity, window)
+        buffer: list[PendingDelivery] = []
+        for start in range(0, len(ids), size):
+            with self.store.begin() as conn:
+                buffer += self.repo.pending_among(conn, entity, target, ids[start : start + size])
+            while len(buffer) >= size:
+                yield buffer[:size]
+                buffer = buffer[size:]
+        if buffer:
+            yield buffer
+
+    def _plan_page(self, rows: Iterable[PendingDelivery], mark: PublishWindow | None) -> _Page:
+        writes, ledger_only = [], []
+        last_id = 0
+        for row in rows:
+            last_id = row.id
+            data = codec.loads(row.data)
+            exists = row.system_id is not None or row.delivered_hash is not None
+            # The target is the system of record for the fields it owns: updates never echo them back.
+            payload = self.translator.from_canonical(data, self.owned if exists else frozenset())
+            blob = codec.dumpb(payload)
+            payload_hash = codec.hash_bytes(blob)
+            before = codec.loads(row.payload) if row.payload else None
+            planned = PlannedWrite(
+                row.key,
+                "update" if exists else "create",
+                row.system_id,
+                payload,
+                payload_hash,
+                row.hash,
+                before,
+                blob.decode(),
+            )
+            (ledger_only if payload_hash == row.payload_hash else writes).append(planned)
+        return _Page(writes, ledger_only, last_id, mark)
 
     def plan(self) -> list[PlannedWrite]:
         """Everything the next run would write, without writing anything."""
-        return [w for page in self._pages() for w in page.writes]
+        return [w for page in self._pages(self._window()) for w in page.writes]
 
     def run(self) -> SyncStats:
         if self.connector is None:
@@ -128,8 +176,14 @@ class Publisher:
         with self.store.begin() as conn:
             self.repo.refresh_statistics(conn)
         with observers.step(stats, self.run_id), batch_friendly_gc():
-            for page in self._pages():
+            window = self._window()
+            marked = False
+            for page in self._pages(window):
                 self._publish_page(page, stats)
+                marked = page.mark is not None
+            if window is not None and not marked:  # nothing to write: the watermark moves on its own
+                with self.store.begin() as conn:
+                    self._move_mark(conn, window, utcnow())
         with self.store.begin() as conn:
             self.repo.add_stats(conn, self.run_id, stats)
         return stats
@@ -139,6 +193,7 @@ class Publisher:
         entity, target = self.mapping.entity, self.target
         outbound = [OutboundRecord(w.key, w.system_id, w.payload, w.action) for w in page.writes]  # type: ignore[arg-type]
         results = self.connector.write(entity, outbound) if outbound else []  # type: ignore[union-attr]
+        reached("publish.page.written")
         if len(results) != len(page.writes):
             raise RuntimeError(f"{target} returned {len(results)} results for {len(page.writes)} records")
         now = utcnow()
@@ -209,6 +264,17 @@ class Publisher:
             )
             self.repo.record_failures(conn, fails, now)
             failed_before.update(f.key for f in fails if f.key is not None)
+            # not delivered: offered again by every run until it is, whatever the watermark says
+            self.repo.queue_for_publish(conn, entity, target, [f.key for f in fails if f.key], now)
+            if page.mark is not None:
+                self._move_mark(conn, page.mark, now)
+        reached("publish.page.recorded")
+
+    def _move_mark(self, conn: Any, window: PublishWindow, at: Any) -> None:
+        """Every change up to ``window.high`` has now been offered; queued keys now in sync leave."""
+        entity, target = self.mapping.entity, self.target
+        self.repo.set_publish_mark(conn, entity, target, window.high, self.run_id, at)
+        self.repo.settle_backlog(conn, entity, target, window.backlog)
 
     def _link(self, conn: Any, rows: list[dict[str, Any]]) -> None:
         """Record the target's id for each key, keeping the source hash an ingest may have stored."""

@@ -11,10 +11,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from hub.engine import codec
+from hub.engine import codec, pgcopy
+from hub.engine.selection import PendingDelivery, PublishQueries, PublishWindow
+from hub.privacy import mask_audit_rows
 from hub.store import Store
 from hub.store.schema import (
     audit_events,
+    change_counters,
     cursors,
     deliveries,
     failures,
@@ -22,6 +25,8 @@ from hub.store.schema import (
     sync_stats,
     xref,
 )
+
+__all__ = ["FailureRecord", "GoldenRow", "PendingDelivery", "PublishWindow", "Repository"]
 
 _CHUNK = 500  # bound parameters per IN (...) list
 
@@ -39,18 +44,6 @@ class GoldenRow:
     version: int
     provenance: dict[str, Any]
     created_at: datetime | None = None
-
-
-@dataclass(frozen=True)
-class PendingDelivery:
-    id: int
-    key: str
-    data: str
-    hash: str
-    delivered_hash: str | None
-    payload_hash: str | None
-    system_id: str | None
-    payload: str | None = None  # what the target last received
 
 
 @dataclass
@@ -76,10 +69,8 @@ class FailureRecord:
         return hashlib.sha1(text.encode()).hexdigest()
 
 
-class Repository:
+class Repository(PublishQueries):
     """Queries the engine runs; every method takes the open transaction's connection."""
-
-    _pending_sql: dict[str, Any] = {}
 
     def __init__(self, store: Store) -> None:
         self.store = store
@@ -108,13 +99,54 @@ class Repository:
         return found
 
     def upsert_golden(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
-        self.store.upsert(
+        """Write golden records; each gets the next change sequence of its entity (set on the row
+        dicts), which is what publish selects by. Allocated last in the batch's transaction: on
+        PostgreSQL the counter row stays locked until commit, so sequences commit in order and a
+        publish that saw sequence n has seen every change up to n."""
+        if not rows:
+            return
+        per_entity: dict[str, list[dict[str, Any]]] = {}
+        for row in rows:
+            per_entity.setdefault(row["entity"], []).append(row)
+        for entity, group in per_entity.items():
+            last = self.allocate_changes(conn, entity, len(group))
+            for seq, row in enumerate(group, last - len(group) + 1):
+                row["change_seq"] = seq
+        self._bulk(
             conn,
             golden_records,
             rows,
-            ["entity", "key"],
-            ["data", "hash", "version", "provenance", "run_id", "updated_at"],
+            ("entity", "key"),
+            ("data", "hash", "version", "provenance", "run_id", "updated_at", "change_seq"),
         )
+
+    def _bulk(
+        self,
+        conn: Connection,
+        table: sa.Table,
+        rows: Sequence[dict[str, Any]],
+        conflict: tuple[str, ...] | None,
+        update: tuple[str, ...],
+    ) -> None:
+        """A batch write: COPY through a staging table on PostgreSQL (``pgcopy``) once the batch is
+        large enough, otherwise the store's executemany / execute_values path."""
+        if not rows:
+            return
+        if self.store.dialect == "postgresql" and len(rows) >= pgcopy.MIN_ROWS:
+            pgcopy.copy_write(conn, table, rows, conflict, update)
+        elif conflict is None:
+            self.store.insert_many(conn, table, rows)
+        else:
+            self.store.upsert(conn, table, rows, conflict, update)
+
+    def allocate_changes(self, conn: Connection, entity: str, count: int) -> int:
+        """Reserve ``count`` change sequences of ``entity``; returns the last one."""
+        t = change_counters
+        stmt = self.store.insert(t).values(entity=entity, value=count)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["entity"], set_={"value": t.c.value + stmt.excluded.value}
+        ).returning(t.c.value)
+        return int(conn.execute(stmt).scalar_one())
 
     # -- xref ----------------------------------------------------------------------------------------
     def xref_by_keys(
@@ -148,9 +180,7 @@ class Repository:
         return out
 
     def upsert_xref(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
-        self.store.upsert(
-            conn, xref, rows, ["entity", "system", "key"], ["system_id", "source_hash", "updated_at"]
-        )
+        self._bulk(conn, xref, rows, ("entity", "system", "key"), ("system_id", "source_hash", "updated_at"))
 
     # -- cursors -------------------------------------------------------------------------------------
     def get_cursor(self, conn: Connection, system: str, entity: str) -> str | None:
@@ -180,9 +210,9 @@ class Repository:
                 "system": f.system,
                 "stage": f.stage,
                 "rule": f.rule,
-                "field": f.field,
-                "message": f.message,
-                "raw": f.raw if isinstance(f.raw, str) else codec.dumps(f.raw),
+                "field": codec.storable_text(f.field),
+                "message": codec.storable_text(f.message),
+                "raw": codec.storable_text(f.raw) if isinstance(f.raw, str) else codec.dumps(f.raw),
                 "retriable": f.retriable,
                 "status": "open",
                 "attempts": 1,
@@ -252,62 +282,23 @@ class Repository:
 
     # -- audit ---------------------------------------------------------------------------------------
     def add_audit(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
-        self.store.insert_many(conn, audit_events, rows)
+        self._bulk(conn, audit_events, mask_audit_rows(rows), None, ())  # PII masking: hub/privacy.py
 
     # -- deliveries ----------------------------------------------------------------------------------
-    def pending_deliveries(
-        self, conn: Connection, entity: str, target: str, after_id: int, limit: int
-    ) -> tuple[list[PendingDelivery], int]:
-        """Golden records whose content differs from what ``target`` last received, keyset-paged by id.
-
-        One statement per page: golden records in id order (``ix_golden_entity_id``), each joined by
-        primary key to its ledger row, only those whose hash differs from the delivered one returned,
-        then one xref lookup for the page. On PostgreSQL the join is LATERAL (an index lookup per row
-        whatever the statistics say) and ``refresh_statistics`` runs first. Returns the rows and the
-        id to continue after.
-        """
-        sql = self._pending_sql.get(self.store.dialect)
-        if sql is None:
-            sql = self._pending_sql[self.store.dialect] = sa.text(_pending_statement(self.store.dialect))
-        page = conn.execute(
-            sql, {"entity": entity, "target": target, "after": after_id, "limit": limit}
-        ).all()
-        ids = self.xref_by_keys(conn, entity, target, [r.key for r in page]) if page else {}
-        rows = [
-            PendingDelivery(
-                r.id,
-                r.key,
-                r.data,
-                r.hash,
-                r.d_hash,
-                r.d_payload_hash,
-                ids[r.key][0] if r.key in ids else r.d_system_id,
-                r.d_payload,
-            )
-            for r in page
-        ]
-        return rows, (rows[-1].id if rows else after_id)
-
-    def refresh_statistics(self, conn: Connection, growth: float = 0.1) -> None:
-        """PostgreSQL: ANALYZE the tables the engine's lookups read once they changed by more than
-        ``growth`` times their size at the last analysis. Planned from the statistics of an empty
-        table, the paged publish scan sorts every remaining row on every page and key lookups scan
-        the table (quadratic at a million records); autovacuum catches up only minutes later."""
-        if self.store.dialect != "postgresql":
-            return
-        stale = conn.execute(
-            sa.text(
-                "SELECT s.relname FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid "
-                "WHERE s.schemaname = current_schema() AND s.relname IN ('golden_records', 'deliveries', 'xref') "
-                "AND s.n_mod_since_analyze > 1000 + :growth * greatest(c.reltuples, 0)"
-            ),
-            {"growth": growth},
-        ).scalars()
-        for table in stale:
-            conn.execute(sa.text(f'ANALYZE "{table}"'))  # a name from the list above, not from input
-
     def upsert_deliveries(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
-        self.store.upsert(conn, deliveries, rows, ["entity", "key", "target"])
+        """Write ledger rows. An empty hash marks a target's copy stale (ingest: a source that is
+        also a target sent a value it does not own): the key is queued for the next publish, since
+        its golden record may not have changed."""
+        if not rows:
+            return
+        keys = ("entity", "key", "target")
+        self._bulk(conn, deliveries, rows, keys, tuple(c for c in rows[0] if c not in keys))
+        stale: dict[tuple[str, str], list[str]] = {}
+        for row in rows:
+            if row["hash"] == "":
+                stale.setdefault((row["entity"], row["target"]), []).append(row["key"])
+        for (entity, target), keys in stale.items():
+            self.queue_for_publish(conn, entity, target, keys, rows[0]["at"])
 
     # -- stats ---------------------------------------------------------------------------------------
     def add_stats(self, conn: Connection, run_id: str, stats: Any) -> None:
@@ -322,25 +313,3 @@ class Repository:
         }
         row.update({name: getattr(stats, name) for name in stats.COUNTS})
         conn.execute(sa.insert(sync_stats), [row])
-
-
-def _pending_statement(dialect: str) -> str:
-    """The publish selection (see ``Repository.pending_deliveries``) in the dialect's SQL."""
-    columns = (
-        "g.id, g.key, g.data, g.hash, d.hash AS d_hash, d.payload_hash AS d_payload_hash, "
-        "d.system_id AS d_system_id, d.payload AS d_payload"
-    )
-    if dialect == "postgresql":
-        # LIMIT 1 (the key is the primary key anyway) keeps the planner from flattening the subquery
-        # into a join planned from the statistics of a freshly filled table (a quadratic loop, measured)
-        joins = (
-            "LEFT JOIN LATERAL (SELECT * FROM deliveries d WHERE d.entity = g.entity AND d.key = g.key "
-            "AND d.target = :target LIMIT 1) d ON true"
-        )
-    else:
-        joins = "LEFT JOIN deliveries d ON d.entity = g.entity AND d.key = g.key AND d.target = :target"
-    return (
-        f"SELECT {columns} FROM golden_records g {joins} "
-        "WHERE g.entity = :entity AND g.id > :after AND (d.hash IS NULL OR d.hash <> g.hash) "
-        "ORDER BY g.id LIMIT :limit"
-    )

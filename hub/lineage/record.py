@@ -7,6 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from hub import privacy
 from hub.engine import codec
 from hub.store import Store
 from hub.store.schema import (
@@ -132,7 +133,7 @@ def record_lineage(store: Store, entity: str, key: str) -> dict[str, Any] | None
         for name, src in sorted(provenance.items())
         if record is not None and name in record
     ]
-    return {
+    found = {
         "entity": entity,
         "key": key,
         "version": golden["version"] if golden else None,
@@ -146,3 +147,5 @@ def record_lineage(store: Store, entity: str, key: str) -> dict[str, Any] | None
         "order_state": state,
         "edi": edi,
     }
+    masker = privacy.active()  # configured PII fields are shown masked (hub/privacy.py)
+    return masker.lineage(found) if masker else found

@@ -18,7 +18,8 @@ from pydantic import BaseModel
 
 from hub.errors import ConfigError
 from hub.mapping import paths
-from hub.mapping.schema import FieldMapSpec, MappingFileSpec, RuleSpec
+from hub.mapping.defaults import FieldDefaults
+from hub.mapping.schema import FieldMapSpec, MappingFileSpec, MintKeySpec, RuleSpec
 from hub.mapping.transforms import build_transform
 from hub.mapping.translate import CompiledField, Translator
 from hub.mapping.yamlsource import LocatedYaml, load_yaml
@@ -32,6 +33,7 @@ class SystemMapping:
     write: bool
     creates: bool
     translator: Translator
+    mint_key: MintKeySpec | None = None
 
 
 @dataclass
@@ -49,6 +51,7 @@ class EntityMapping:
     rules: list[RuleSpec]
     rule_lines: dict[str, int] = field(default_factory=dict)
     description: str | None = None
+    defaults: FieldDefaults | None = None
 
     def owner_of(self, top_field: str) -> str:
         return self.field_owners.get(top_field, self.default_owner)
@@ -145,7 +148,22 @@ def load_mapping_file(file: Path, known_systems: set[str] | None = None) -> Enti
                 raise doc.error(
                     f"a system that creates records must map the key field(s) {missing}", (*where, "fields")
                 )
-        systems[name] = SystemMapping(name, sysmap.read, sysmap.write, sysmap.creates, translator)
+        if sysmap.mint_key is not None and (not sysmap.creates or len(entity.key_fields) != 1):
+            raise doc.error(
+                "mint_key needs a system that creates records and an entity with a one-field key",
+                (*where, "mint_key"),
+            )
+        systems[name] = SystemMapping(
+            name, sysmap.read, sysmap.write, sysmap.creates, translator, sysmap.mint_key
+        )
+
+    for name, default in spec.defaults.items():
+        where = ("defaults", name)
+        _check_top_field(doc, model, name, where)
+        if default.from_ is not None:
+            _check_top_field(doc, model, default.from_, (*where, "from"))
+        if default.map is not None and default.map not in spec.value_maps:
+            raise doc.error(f"unknown value map '{default.map}'", (*where, "map"))
 
     seen_rules: set[str] = set()
     rule_lines: dict[str, int] = {}
@@ -176,6 +194,7 @@ def load_mapping_file(file: Path, known_systems: set[str] | None = None) -> Enti
         rules=list(spec.rules),
         rule_lines=rule_lines,
         description=spec.description,
+        defaults=FieldDefaults.build(spec.defaults, spec.value_maps) if spec.defaults else None,
     )
 
 
@@ -221,6 +240,7 @@ def _compile_field(
         each=each,
         inbound=fmap.direction in ("both", "in"),
         outbound=fmap.direction in ("both", "out"),
+        join=fmap.join,
     )
 
 

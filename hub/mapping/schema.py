@@ -27,6 +27,11 @@ class FieldMapSpec(Strict):
         default=None, description="For a list of objects: sub-field maps applied to every item."
     )
     direction: Literal["both", "in", "out"] = "both"
+    join: str | None = Field(
+        default=None,
+        description="Outbound: add the value to what another field already put at this path, with this "
+        "separator, instead of replacing it (e.g. the segment as one of the shop's tags).",
+    )
 
     @model_validator(mode="after")
     def _path_or_const(self) -> FieldMapSpec:
@@ -35,12 +40,51 @@ class FieldMapSpec(Strict):
         return self
 
 
+class MintKeySpec(Strict):
+    format: str = Field(description="Python format with the sequence number as {n}, e.g. 'W{n:05d}'.")
+    start: int = Field(default=1, ge=0, description="The first number handed out.")
+
+    @model_validator(mode="after")
+    def _has_n(self) -> MintKeySpec:
+        try:
+            first, second = self.format.format(n=1), self.format.format(n=2)
+        except (KeyError, IndexError, ValueError) as exc:
+            raise ValueError(f"format must use only {{n}}: {exc}") from None
+        if first == second:
+            raise ValueError("format must contain {n}")
+        return self
+
+
 class SystemMapSpec(Strict):
     read: bool = Field(default=True, description="The hub ingests this entity from the system.")
     write: bool = Field(default=False, description="The hub publishes this entity to the system.")
     creates: bool = Field(default=True, description="Records from this system may create golden records.")
     id: str | None = Field(default=None, description="Dot path of the system's own record id.")
+    mint_key: MintKeySpec | None = Field(
+        default=None,
+        description="A record from this system without a natural key gets one from the hub's sequence "
+        "(e.g. accounts registered in the shop); the system's id keeps it on later reads.",
+    )
     fields: dict[str, FieldMapSpec | str]
+
+
+class DefaultSpec(Strict):
+    """A value the golden record gets when no system has supplied the field (e.g. payment terms for a
+    new account, by segment); the owner's value always replaces it."""
+
+    value: Any = Field(default=None, description="The default, or the fallback when 'from' maps nothing.")
+    from_: str | None = Field(
+        default=None, alias="from", description="Top-level field the default depends on."
+    )
+    map: str | None = Field(default=None, description="value_maps entry: value of 'from' -> default.")
+
+    @model_validator(mode="after")
+    def _something(self) -> DefaultSpec:
+        if self.value is None and self.map is None:
+            raise ValueError("a default needs 'value' or 'from' with 'map'")
+        if (self.from_ is None) != (self.map is None):
+            raise ValueError("'from' and 'map' go together")
+        return self
 
 
 class GroupSpec(Strict):
@@ -92,4 +136,5 @@ class MappingFileSpec(Strict):
     owners: OwnershipSpec
     systems: dict[str, SystemMapSpec]
     value_maps: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    defaults: dict[str, DefaultSpec] = Field(default_factory=dict)
     rules: list[RuleSpec] = Field(default_factory=list)

@@ -146,7 +146,10 @@ class ToDecimal(Transform):
         if not number.is_finite():
             raise TransformError(f"'{value}' is not a finite number")
         if self.quantum is not None:
-            number = number.quantize(self.quantum, rounding=ROUND_HALF_UP)
+            try:  # more digits than the context holds (1e26 to 2 places): InvalidOperation
+                number = number.quantize(self.quantum, rounding=ROUND_HALF_UP)
+            except InvalidOperation:
+                raise TransformError(f"'{value}' is too large a number") from None
         return str(number)
 
     def outbound(self, value: Any) -> Any:
@@ -191,9 +194,9 @@ class Unit(Transform):
             return None
         try:
             number = Decimal(str(value))
+            return str((number * factor).quantize(self.quantum, rounding=ROUND_HALF_UP))
         except InvalidOperation:
-            raise TransformError(f"'{value}' is not a number") from None
-        return str((number * factor).quantize(self.quantum, rounding=ROUND_HALF_UP))
+            raise TransformError(f"'{value}' is not a number of a size we can convert") from None
 
     def inbound(self, value: Any) -> Any:
         return self._convert(value, self.factor)
@@ -231,11 +234,12 @@ class DateTime(Transform):
                 moment = datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
             else:
                 moment = datetime.strptime(str(value).strip(), self.format)
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=self.tz)
+            moment = moment.astimezone(UTC)  # 0001-01-01T00:00+01:00 has no UTC moment: OverflowError
         except (ValueError, OverflowError, OSError):
             raise TransformError(f"'{value}' is not a date/time in format {self.format}") from None
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=self.tz)
-        return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+        return moment.isoformat().replace("+00:00", "Z")
 
     def outbound(self, value: Any) -> Any:
         if value is None:
@@ -377,6 +381,64 @@ class Prefix(Transform):
         return None if value is None else f"{self.args.get('value', '')}{value}"
 
 
+def _items(value: Any, sep: str) -> list[str]:
+    """A list, or a delimited string, as a list of non-empty stripped strings."""
+    parts = value if isinstance(value, list) else str(value).split(sep)
+    return [str(p).strip() for p in parts if str(p).strip()]
+
+
+class SortedSet(Transform):
+    """A list inbound as sorted, without duplicates: for tag lists whose order no system keeps
+    (Shopify returns tags sorted), so the order alone is never a change."""
+
+    name = "sorted_set"
+
+    def inbound(self, value: Any) -> Any:
+        if value is None:
+            return None
+        return sorted({str(v) for v in (value if isinstance(value, list) else [value])})
+
+
+class Tag(Transform):
+    """One value carried as a prefixed tag among others (``segment:wholesale`` in Shopify's tags).
+
+    Inbound: the value of the first tag with the prefix, or nothing. Outbound: the tag; give the
+    field map ``join`` so it is added to the other tags at the same path instead of replacing them.
+    """
+
+    name = "tag"
+
+    def __init__(self, args: Mapping[str, Any], value_maps: Mapping[str, Mapping[str, Any]]) -> None:
+        super().__init__(args, value_maps)
+        self.prefix = str(self.args.get("prefix") or "")
+        if not self.prefix:
+            raise ValueError("transform 'tag' needs a non-empty 'prefix'")
+        self.sep = str(self.args.get("sep", ","))
+
+    def inbound(self, value: Any) -> Any:
+        if value is None:
+            return None
+        for item in _items(value, self.sep):
+            if item.startswith(self.prefix):
+                return item[len(self.prefix) :].strip() or None
+        return None
+
+    def outbound(self, value: Any) -> Any:
+        return None if value in (None, "") else f"{self.prefix}{value}"
+
+
+class DropTagged(Transform):
+    """Inbound, leave out of a list the tags another field carries (those with ``prefix``)."""
+
+    name = "drop_tagged"
+
+    def inbound(self, value: Any) -> Any:
+        prefix = str(self.args.get("prefix") or "")
+        if not isinstance(value, list) or not prefix:
+            return value
+        return [v for v in value if not str(v).startswith(prefix)]
+
+
 TRANSFORMS: dict[str, type[Transform]] = {
     cls.name: cls
     for cls in (
@@ -397,6 +459,9 @@ TRANSFORMS: dict[str, type[Transform]] = {
         Country,
         Split,
         Prefix,
+        SortedSet,
+        Tag,
+        DropTagged,
     )
 }
 

@@ -22,6 +22,7 @@ class CompiledField:
     each: tuple[CompiledField, ...] | None = None
     inbound: bool = True
     outbound: bool = True
+    join: str | None = None  # outbound: added to what is already at the path, with this separator
 
     @property
     def top(self) -> str:
@@ -111,8 +112,19 @@ def _outbound(
         if value is None and f.const is not None:
             value = f.const
         if value is not None:
+            if f.join is not None:
+                value = _joined(paths.get(out, f.system_parts), value, f.join)
             paths.put(out, f.system_parts, value)
     return out
+
+
+def _joined(existing: Any, value: Any, sep: str) -> Any:
+    """``value`` added to what another field already put at the same path (text or list)."""
+    if existing is None or existing == "" or existing == []:
+        return value
+    if isinstance(existing, list):
+        return [*existing, *(value if isinstance(value, list) else [value])]
+    return f"{existing}{sep}{value}"
 
 
 # -- compiled translation ---------------------------------------------------------------------------
@@ -190,6 +202,13 @@ def _putter(parts: paths.Parts) -> Callable[[dict[str, Any], Any], None]:
     return lambda out, value: paths.put(out, parts, value)
 
 
+def _joining(parts: paths.Parts, sep: str) -> Callable[[dict[str, Any], Any], None]:
+    def put_joined(out: dict[str, Any], value: Any) -> None:
+        paths.put(out, parts, _joined(paths.get(out, parts), value, sep))
+
+    return put_joined
+
+
 def _pair(parts: paths.Parts) -> tuple[str, str] | None:
     """Two plain names (``weight.value``): put without the general walk."""
     return (parts[0], parts[1]) if len(parts) == 2 and not any(p.isdigit() for p in parts) else None
@@ -248,7 +267,10 @@ def compile_outbound(fields: tuple[CompiledField, ...]) -> Outbound:
             t.outbound for t in reversed(f.transforms) if type(t).outbound is not Transform.outbound
         )
         each = compile_outbound(f.each) if f.each is not None else None
-        steps.append((f.top, _getter(f.canonical_parts), each, calls, f.const, _putter(f.system_parts)))
+        put = _putter(f.system_parts)
+        if f.join is not None:
+            put = _joining(f.system_parts, f.join)
+        steps.append((f.top, _getter(f.canonical_parts), each, calls, f.const, put))
     plan = tuple(steps)
     empty: frozenset[str] = frozenset()
 

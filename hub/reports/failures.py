@@ -7,6 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from hub import privacy
 from hub.engine.stats import SyncStats
 from hub.store import Store
 from hub.store.schema import failures, sync_stats
@@ -56,7 +57,9 @@ def list_failures(
     with store.begin() as conn:
         rows = conn.execute(query).mappings().all()
     columns = (*FAILURE_COLUMNS, "raw") if with_raw else FAILURE_COLUMNS
-    return [{c: _plain(row[c]) for c in columns} for row in rows]
+    masker = privacy.active()  # the raw payload stays whole in the store (replay); masked when shown
+    shown = [masker.failure(dict(row)) for row in rows] if masker else rows
+    return [{c: _plain(row[c]) for c in columns} for row in shown]
 
 
 def run_summary(store: Store, run_id: str) -> list[dict[str, Any]]:

@@ -24,6 +24,36 @@ golden_records = sa.Table(
     sa.Column("updated_at", Stamp, nullable=False),
     sa.UniqueConstraint("entity", "key", name="uq_golden_entity_key"),
     sa.Index("ix_golden_entity_id", "entity", "id"),  # keyset paging of one entity
+    # 0007: what changed since a target's last publish (publish_marks), without a scan of the entity
+    sa.Column("change_seq", sa.BigInteger, comment="change_counters value of the last write"),
+    sa.Index("ix_golden_entity_seq", "entity", "change_seq", "id"),
+)
+
+# 0007: publish selects by change, not by catalogue ---------------------------------------------------
+change_counters = sa.Table(
+    "change_counters",
+    metadata,
+    sa.Column("entity", sa.String(32), primary_key=True),
+    sa.Column("value", sa.BigInteger, nullable=False, comment="last change_seq handed out"),
+)
+
+publish_marks = sa.Table(
+    "publish_marks",
+    metadata,
+    sa.Column("entity", sa.String(32), primary_key=True),
+    sa.Column("target", sa.String(64), primary_key=True),
+    sa.Column("seq", sa.BigInteger, nullable=False, comment="every change up to here has been offered"),
+    sa.Column("run_id", sa.String(64), nullable=False),
+    sa.Column("updated_at", Stamp, nullable=False),
+)
+
+publish_backlog = sa.Table(
+    "publish_backlog",
+    metadata,
+    sa.Column("entity", sa.String(32), primary_key=True),
+    sa.Column("key", sa.String(255), primary_key=True),
+    sa.Column("target", sa.String(64), primary_key=True),
+    sa.Column("queued_at", Stamp, nullable=False, comment="failed write or stale target copy"),
 )
 
 xref = sa.Table(

@@ -23,7 +23,11 @@ from hub.workflows.states import OrderRecord, OrderState, get_order, update_data
 
 log = logging.getLogger("hub.workflows.orders")
 NextStep = Callable[[Order, Sequence[LinePlan]], None]
-HANDED_STATES = frozenset({OrderState.allocated, OrderState.backordered})
+NextSteps = Callable[[Sequence[tuple[Order, Sequence[LinePlan]]]], None]  # the batch form of NextStep
+# quoted / confirmed: a hand-off cut short by a crash (the ERP sale made, the hub's record of the rest not)
+HANDED_STATES = frozenset(
+    {OrderState.allocated, OrderState.backordered, OrderState.quoted, OrderState.confirmed}
+)
 
 
 def handed_off(record: OrderRecord) -> bool:
@@ -58,6 +62,37 @@ def hand_off(store: Store, order_no: str, next_step: NextStep, *, run_id: str) -
             conn, "order", record.data.get("system", "shop"), [order_no], ("handoff",), now
         )
     return True
+
+
+def hand_off_many(
+    store: Store, order_nos: Sequence[str], next_many: NextSteps, next_step: NextStep, *, run_id: str
+) -> list[str]:
+    """``hand_off`` for a batch with one call of ``next_many``; when that fails, order by order (so one
+    bad order fails alone). The orders it took."""
+    records = [r for r in (get_order(store, n) for n in dict.fromkeys(order_nos)) if r is not None]
+    todo = [r for r in records if r.state in HANDED_STATES and r.order and not handed_off(r)]
+    if len(todo) < 2:
+        return [r.order_no for r in todo if hand_off(store, r.order_no, next_step, run_id=run_id)]
+    try:
+        next_many([(Order.model_validate(r.order), plan_from_json(r.data.get("plan") or [])) for r in todo])
+    except Exception as exc:  # some order of the batch: find it by going one by one (each step is idempotent)
+        log.warning("hand-off of %d orders as a batch failed, one by one now: %s", len(todo), exc)
+        return [r.order_no for r in todo if hand_off(store, r.order_no, next_step, run_id=run_id)]
+    now = datetime.now(UTC)
+    with store.begin() as conn:
+        for r in todo:
+            marker = {
+                "plan": codec.content_hash(r.data.get("plan") or []),
+                "at": now.isoformat(),
+                "run_id": run_id,
+            }
+            update_data(conn, r.order_no, {"handoff": marker})
+        by_system: dict[str, list[str]] = {}
+        for r in todo:
+            by_system.setdefault(r.data.get("system", "shop"), []).append(r.order_no)
+        for system, keys in by_system.items():
+            Repository(store).resolve_failures(conn, "order", system, keys, ("handoff",), now)
+    return [r.order_no for r in todo]
 
 
 def notify(store: Store, mailer: Mailer, to: str, order_no: str) -> bool:

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 from hub.engine.stats import utcnow
 from hub.errors import FatalError
+from hub.faultpoints import reached
 from hub.models import Order, Shipment
 from hub.store import Store
 from hub.workflows.ports import (
@@ -67,12 +68,14 @@ class OrderFulfilment:
         state = self._state(order_no)
         if state in (S.allocated, S.backordered):
             sale = self.sys.erp.create_sale(order, plan)
+            reached("order.sale.created")
             self._move(order_no, S.quoted, f"ERP sale {sale.number or sale.sale_id} quoted", erp_sale_id=sale.sale_id,
                        erp_sale_number=sale.number)  # fmt: skip
             state = S.quoted
         if state is S.quoted:
             sale = self.sys.erp.confirm_sale(order_no)
             edi = self._edi(lambda e: e.acknowledged(order, plan, utcnow().date()))
+            reached("order.sale.confirmed")
             self._move(order_no, S.confirmed, f"ERP sale {sale.number or sale.sale_id} confirmed",
                        erp_state=sale.state, erp_shipments=list(sale.shipment_ids), **edi)  # fmt: skip
             state = S.confirmed
@@ -82,8 +85,37 @@ class OrderFulfilment:
                 self.sys.shop.add_tags(order_no, [READY_TAG])
             self._mail(order, "confirmation", f"Your order {order_no} is confirmed",
                        _confirmation_text(order, plan))  # fmt: skip
+            reached("order.requests.sent")
             self._move(order_no, S.ready_to_ship, f"{len(requests)} fulfilment request(s) sent",
                        fulfilment_requests=requests)  # fmt: skip
+
+    def start_many(self, items: Sequence[tuple[Order, Sequence[LinePlan]]]) -> None:
+        """``start`` for a batch: the ERP sales created, quoted and confirmed with a few calls for all (when
+        the ERP offers ``create_sales`` / ``confirm_sales``), each order's state recorded, then the 3PL
+        requests and the rest order by order through ``start``. Idempotent like ``start``; a fault leaves
+        every order in a state ``start`` goes on from."""
+        erp = self.sys.erp
+        states = {order.order_no: self._state(order.order_no) for order, _ in items}
+        create = [(o, p) for o, p in items if states[o.order_no] in (S.allocated, S.backordered)]
+        if len(create) > 1 and hasattr(erp, "create_sales"):
+            sales = erp.create_sales(create)
+            for order, _ in create:
+                sale = sales[order.order_no]
+                reached("order.sale.created")
+                self._move(order.order_no, S.quoted, f"ERP sale {sale.number or sale.sale_id} quoted",
+                           erp_sale_id=sale.sale_id, erp_sale_number=sale.number)  # fmt: skip
+                states[order.order_no] = S.quoted
+        quoted = [(o, p) for o, p in items if states[o.order_no] is S.quoted]
+        if len(quoted) > 1 and hasattr(erp, "confirm_sales"):
+            sales = erp.confirm_sales([o.order_no for o, _ in quoted])
+            for order, plan in quoted:
+                sale = sales[order.order_no]
+                edi = self._edi(lambda e, o=order, p=plan: e.acknowledged(o, p, utcnow().date()))
+                reached("order.sale.confirmed")
+                self._move(order.order_no, S.confirmed, f"ERP sale {sale.number or sale.sale_id} confirmed",
+                           erp_state=sale.state, erp_shipments=list(sale.shipment_ids), **edi)  # fmt: skip
+        for order, plan in items:
+            self.start(order, plan)
 
     def _request_fulfilment(self, order: Order, plan: Sequence[LinePlan]) -> list[str]:
         by_warehouse: dict[str, list[FulfilmentLine]] = defaultdict(list)
@@ -113,6 +145,7 @@ class OrderFulfilment:
         shipped: dict[str, dict[str, str]] = dict(record.data.get("shipments") or {})
         if shipment.shipment_no not in shipped:
             self.sys.erp.ship(order.order_no, shipment)
+            reached("order.shipment.applied")
             if order.channel == "shop" and self.sys.shop is not None:
                 self.sys.shop.fulfil(order.order_no, shipment)
             edi = self._edi(lambda e: e.shipped(order, shipment, utcnow().date()))

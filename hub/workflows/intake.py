@@ -98,12 +98,23 @@ def _identity(event: OrderEvent) -> tuple[str | None, str]:
     return external, f"{event.system}:body:{codec.content_hash(event.payload)}"
 
 
+def _fit(text: str | None, size: int) -> str | None:
+    """``text`` as a column of ``size`` holds it: NUL and lone surrogates escaped, and a longer text cut
+    with its hash appended (one long id stays one id). A signed delivery the store cannot take would be
+    refused with 503 forever."""
+    if text is None:
+        return None
+    text = codec.storable_text(text)
+    return text if len(text) <= size else f"{text[: size - 33]}~{codec.content_hash(text)}"
+
+
 def enqueue_in(conn: Connection, store: Store, events: Sequence[OrderEvent]) -> list[Enqueued]:
     """Store events inside the caller's transaction; an event seen before is left as it was."""
     now = datetime.now(UTC)
     out = []
     for event in events:
         external, key = _identity(event)
+        key = _fit(key, 255)
         stmt = (
             store.insert(order_inbox)
             .values(
@@ -111,10 +122,10 @@ def enqueue_in(conn: Connection, store: Store, events: Sequence[OrderEvent]) -> 
                 system=event.system,
                 source=event.source,
                 format=event.format,
-                topic=event.topic,
-                external_id=external,
-                webhook_id=event.webhook_id,
-                payload=event.payload,
+                topic=_fit(event.topic, 64),
+                external_id=_fit(external, 64),
+                webhook_id=_fit(event.webhook_id, 64),
+                payload=codec.storable_text(event.payload),
                 status="pending",
                 attempts=0,
                 received_at=now,

@@ -13,7 +13,7 @@ import logging
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, timedelta
 from typing import Any
 
 from sqlalchemy.engine import Connection
@@ -28,9 +28,18 @@ from hub.models import Order
 from hub.store import Store
 from hub.workflows import intake
 from hub.workflows.allocation import plan_to_json
+from hub.workflows.batching import BatchErp
 from hub.workflows.customers import create_customer_in
 from hub.workflows.decide import Decision, allocation_step, evaluate, plan_for
-from hub.workflows.followups import HANDED_STATES, NextStep, hand_off, handed_off, notify
+from hub.workflows.followups import (
+    HANDED_STATES,
+    NextStep,
+    NextSteps,
+    hand_off,
+    hand_off_many,
+    handed_off,
+    notify,
+)
 from hub.workflows.policy import OrdersConfig
 from hub.workflows.ports import ErpOrders, Mailer
 from hub.workflows.states import (
@@ -93,9 +102,11 @@ class OrderProcessor:
         next_step: NextStep | None = None,
         run_id: str | None = None,
         quote: Callable[[Order], str | None] | None = None,
+        next_many: NextSteps | None = None,
     ) -> None:
         self.store, self.policy, self.translators = store, policy, translators or {}
         self.erp, self.mailer, self.next_step = erp, mailer, next_step
+        self.next_many = next_many  # the batch form of next_step: a batch's hand-offs in one go
         self.quote = quote  # content-based router: a request for quote goes to the quote flow, not evaluation
         self.run_id = run_id or f"orders-{uuid.uuid4().hex[:12]}"
         self.repo = Repository(store)
@@ -116,22 +127,45 @@ class OrderProcessor:
                 break
             batches += 1
             stats.claimed += len(rows)
+            # the batch's ERP questions asked once; its hand-offs (ERP sales) made together after the rows
+            batch = _Batch(self._batch_erp(rows))
             for row in rows:
-                self._handle(row, stats)
+                self._handle(row, stats, batch)
+            self._hand_off_all(batch.handed, stats)
         return stats
 
-    def advance(self, stats: ProcessStats | None = None) -> ProcessStats:
-        """Allocate approved orders, hand allocated/backordered ones to the next step, mail approvers."""
+    def advance(self, stats: ProcessStats | None = None, *, settled: timedelta | None = None) -> ProcessStats:
+        """Allocate approved orders, hand allocated/backordered ones to the next step, mail approvers.
+
+        ``settled``: re-drive only hand-offs of orders unchanged for that long, so a worker running this
+        next to others does not start an order another one is handing off right now."""
         stats = stats or ProcessStats()
         if self.erp is not None:
             for record in list_orders(self.store, states={S.approved}):
                 self._allocate(record, stats)
         if self.next_step is not None:
-            for record in list_orders(self.store, states=set(HANDED_STATES)):
-                if not handed_off(record):
-                    self._hand_off(record.order_no, stats)
+            before = utcnow() - settled if settled is not None else None
+            owed = [
+                r.order_no
+                for r in list_orders(self.store, states=set(HANDED_STATES))
+                if not handed_off(r) and (before is None or _aware(r.updated_at) <= before)
+            ]
+            for start in range(0, len(owed), self.policy.batch_size):
+                self._hand_off_all(owed[start : start + self.policy.batch_size], stats)
         self._notify_pending(stats)
         return stats
+
+    def _batch_erp(self, rows: list[intake.InboxRow]) -> BatchErp | None:
+        """The ERP for one batch: its questions asked once for all the batch's orders (best effort)."""
+        if self.erp is None or len(rows) < 2:
+            return None
+        orders = []
+        for row in rows:
+            try:
+                orders.append(to_order(self.translators, row.system, row.format, codec.loads(row.payload)))
+            except Exception:  # an untranslatable event is dealt with when handled
+                continue
+        return BatchErp(self.erp, orders)
 
     def recheck(self, order_nos: Iterable[str] | None = None) -> ProcessStats:
         """Evaluate invalid / on-hold orders again from their stored version (after a fix elsewhere:
@@ -165,9 +199,10 @@ class OrderProcessor:
         return stats
 
     # -- one inbox event ----------------------------------------------------------------------------
-    def _handle(self, row: intake.InboxRow, stats: ProcessStats) -> None:
+    def _handle(self, row: intake.InboxRow, stats: ProcessStats, batch: _Batch | None = None) -> None:
+        erp = batch.erp if batch is not None else None
         try:
-            decision, raw = self._decide(row)
+            decision, raw = self._decide(row, erp)
             correlation = {f"{row.system}_order_id": row.external_id} if row.external_id else {}
             with self.store.begin() as conn:
                 self._apply(conn, decision, row.system, raw, {"inbox_id": row.id, **correlation})
@@ -190,7 +225,9 @@ class OrderProcessor:
             self._close(row, "failed", None, f"{type(exc).__name__}: {exc}", stats)
             return
         setattr(stats, decision.inbox_status, getattr(stats, decision.inbox_status) + 1)
-        self._after(decision, stats)
+        if erp is not None:
+            erp.reserve(decision.plan)
+        self._after(decision, stats, batch)
 
     def _close(
         self, row: intake.InboxRow, status: str, order_no: str | None, note: str, stats: ProcessStats
@@ -199,7 +236,7 @@ class OrderProcessor:
             intake.finish(conn, row.id, status, order_no=order_no, note=note)
         setattr(stats, status, getattr(stats, status) + 1)
 
-    def _decide(self, row: intake.InboxRow) -> tuple[Decision, Any]:
+    def _decide(self, row: intake.InboxRow, erp: ErpOrders | None = None) -> tuple[Decision, Any]:
         try:
             raw = codec.loads(row.payload)
         except ValueError as exc:
@@ -222,7 +259,7 @@ class OrderProcessor:
                 self.store,
                 order,
                 current,
-                erp=self.erp,
+                erp=erp or self.erp,
                 policy=self.policy,
                 system=row.system,
                 run_id=self.run_id,
@@ -324,12 +361,15 @@ class OrderProcessor:
                 system=system,
             )  # fmt: skip
 
-    def _after(self, d: Decision, stats: ProcessStats) -> None:
+    def _after(self, d: Decision, stats: ProcessStats, batch: _Batch | None = None) -> None:
         stats.count(d.final)
         if d.final is S.pending_approval and d.order_no:
             self._notify(d.order_no, stats)
         if d.final in (S.allocated, S.backordered) and d.order_no:
-            self._hand_off(d.order_no, stats)
+            if batch is not None and self.next_many is not None:
+                batch.handed.append(d.order_no)  # handed off with the rest of the batch
+            else:
+                self._hand_off(d.order_no, stats)
 
     def _allocate(self, record: OrderRecord, stats: ProcessStats) -> None:
         order = Order.model_validate(record.order)
@@ -355,6 +395,17 @@ class OrderProcessor:
         if self.next_step is not None and hand_off(self.store, order_no, self.next_step, run_id=self.run_id):
             stats.handed_off.append(order_no)
 
+    def _hand_off_all(self, order_nos: list[str], stats: ProcessStats) -> None:
+        if not order_nos or self.next_step is None:
+            return
+        if self.next_many is None:
+            for order_no in order_nos:
+                self._hand_off(order_no, stats)
+            return
+        stats.handed_off.extend(
+            hand_off_many(self.store, order_nos, self.next_many, self.next_step, run_id=self.run_id)
+        )
+
     def _notify(self, order_no: str, stats: ProcessStats) -> None:
         to = self.policy.approval.approver_email
         if self.mailer is not None and to and notify(self.store, self.mailer, to, order_no):
@@ -377,3 +428,16 @@ class OrderProcessor:
         raw: Any,
     ) -> FailureRecord:
         return FailureRecord(self.run_id, "order", key, system, stage, rule, field_, message, raw)
+
+
+@dataclass
+class _Batch:
+    """One claimed inbox batch: its ERP (questions asked once) and the orders to hand off at its end."""
+
+    erp: BatchErp | None
+    handed: list[str] = field(default_factory=list)
+
+
+def _aware(moment: Any) -> Any:
+    """SQLite gives naive UTC datetimes back."""
+    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment

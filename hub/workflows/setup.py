@@ -11,7 +11,7 @@ from hub.errors import ConfigError
 from hub.mapping import Translator, load_mapping_file
 from hub.models import Order
 from hub.store import Store
-from hub.workflows.followups import NextStep
+from hub.workflows.followups import NextStep, NextSteps
 from hub.workflows.mailer import SmtpMailer
 from hub.workflows.ports import ErpOrders, Mailer
 from hub.workflows.processor import OrderProcessor
@@ -52,6 +52,7 @@ def build_processor(
     next_step: NextStep | None = None,
     run_id: str | None = None,
     quote: Callable[[Order], str | None] | None = None,
+    next_many: NextSteps | None = None,
 ) -> OrderProcessor:
     return OrderProcessor(
         store,
@@ -62,6 +63,7 @@ def build_processor(
         next_step=next_step,
         run_id=run_id,
         quote=quote,
+        next_many=next_many,
     )
 
 

@@ -85,7 +85,7 @@ def create_webhook_app(
 
     async def receive(request: Request) -> JSONResponse:
         length = request.headers.get("content-length")
-        if length and length.isdigit() and int(length) > MAX_BODY:
+        if length and length.isascii() and length.isdigit() and int(length) > MAX_BODY:  # '²' isdigit()
             return refuse(request, 413, "body too large")
         body = await request.body()
         if len(body) > MAX_BODY:

@@ -14,7 +14,8 @@ from connectors.mailbox import RemoteFile
 from hub.config import HubConfig
 from hub.engine.repository import FailureRecord, Repository
 from hub.engine.stats import utcnow
-from hub.errors import HubError, RecordRejected
+from hub.errors import HubError, RecordRejected, RetriableError
+from hub.faultpoints import reached
 from hub.mailboxes import open_mailbox
 from hub.models import Order
 from hub.store import Store
@@ -82,6 +83,7 @@ class OrderFlow:
             erp=self.erp,
             mailer=self.mailer,
             next_step=self.fulfilment.start if self.fulfilment else None,
+            next_many=self.fulfilment.start_many if self.fulfilment else None,
             run_id=self.run_id,
             quote=self._route_quote,
         )
@@ -104,17 +106,28 @@ class OrderFlow:
     def apply_threepl_file(self, file: RemoteFile) -> dict[str, int]:
         """One file from the 3PL: parse, apply every message, then archive it (error/ when malformed). A
         message that cannot be applied becomes a failed record and the file is still archived: nothing is
-        lost, `hub failures` shows it, `hub retry` replays it."""
+        lost, `hub failures` shows it. A transient fault (RetriableError: the ERP, the shop or a mailbox did
+        not answer) leaves the file in the inbox instead, counted as failed: the next tick applies it again
+        (`hub retry` cannot replay a 3PL message, so archiving it lost the shipment); what was already
+        applied is skipped, shipments by their number."""
         assert self.threepl is not None
         parsed = self.threepl.parse(file)
         counts = {"shipments": 0, "receipts": 0, "inventory": 0, "failed": 0}
+        deferred = 0
         if parsed.ok:
             for message in parsed.messages:
                 try:
                     self._apply(message, counts)
+                except RetriableError as exc:
+                    counts["failed"] += 1
+                    deferred += 1
+                    log.warning("3PL file %s: %s; left in the inbox for the next tick", file.name, exc)
                 except HubError as exc:
                     counts["failed"] += 1
                     self._failed(message, exc)
+        if deferred:
+            return counts
+        reached("threepl.file.applied")
         self.threepl.settle(parsed)
         return counts
 

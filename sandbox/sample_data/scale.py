@@ -257,4 +257,19 @@ def generate(
     write_csv(folder / "erp" / "stock" / "stock.csv", ERP_STOCK_COLUMNS, stock)
     write_jsonl(folder / "crm" / "customer" / "companies.jsonl", crm)
     write_csv(folder / "erp" / "customer" / "parties.csv", ERP_PARTY_COLUMNS, parties)
+    write_jsonl(folder / "shop" / "customer" / "customers.jsonl", registrations(max(2, accounts // 100)))
     return product_defects + account_defects
+
+
+def registrations(count: int) -> list[dict[str, Any]]:
+    """Accounts registered in the shop itself: no account number (note) yet; the hub gives them one."""
+    return [
+        {
+            "id": 7_790_000 + i,  # the shop's own id (the shop stand-in gives its own when seeded)
+            "email": f"purchasing@webbuyer{i:03d}.example",
+            "phone": f"+1-555-07{i:02d}",
+            "tags": "registered",
+            "addresses": [{"company": f"Web Buyer {i:03d} LLC", "city": "Columbus", "country": "US"}],
+        }
+        for i in range(1, count + 1)
+    ]
