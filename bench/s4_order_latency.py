@@ -59,29 +59,9 @@ telemetry: {enabled: false}
 
 def _seed(sandboxes: Any, skus: dict[str, str]) -> None:
     """Products, stock and customers in Tryton; the same products in the shop."""
-    from hub.engine.ports import OutboundRecord
+    from sandbox.order_world import seed_order_world
 
-    conn = sandboxes.erp_connector()
-    conn.write("product", [OutboundRecord(s, None, {"code": s, "name": f"Bench {s}", "list_price": p,
-                                                    "cost_price": "1.00", "default_uom": "each"}, "create")
-                           for s, p in skus.items()])  # fmt: skip
-    conn.write("customer", [OutboundRecord("B100", None, {"code": "B100", "name": "Bench buyer",
-                                                          "payment_term": "net30"}, "create")])  # fmt: skip
-    client = conn.client
-    ids = {r["code"]: r["id"] for r in client.search_read("product.product", [], ["code"])}
-    [wh] = client.search_read("stock.location", [("code", "=", "WH1")], ["storage_location"])
-    lines = [{"product": ids[s], "quantity": 10_000.0} for s in skus]
-    inventory = client.create(
-        "stock.inventory", [{"location": wh["storage_location"], "lines": [["create", lines]]}]
-    )
-    client.call("model.stock.inventory.confirm", inventory)
-    from sandbox.runner import CREDENTIALS
-
-    api = f"{sandboxes.servers['shop'].url}/admin/api/2024-10"
-    headers = {"X-Shopify-Access-Token": CREDENTIALS["shop"]["access_token"]}
-    for sku, price in skus.items():
-        body = {"product": {"title": sku, "variants": [{"sku": sku, "price": price}]}}
-        requests.post(f"{api}/products.json", json=body, headers=headers, timeout=10).raise_for_status()
+    seed_order_world(sandboxes, skus, {"B100": "Bench buyer"}, quantity=10_000.0, label="Bench")
 
 
 def _wait_for_sensor(log: Path, timeout: float = 120.0) -> None:

@@ -70,28 +70,10 @@ edi: {{partners: {partners}}}
 
 def _seed(sandboxes: Any) -> None:
     """Products with ample stock in WH1, the customers in Tryton; the same products in the shop."""
-    from hub.engine.ports import OutboundRecord
-    from sandbox.runner import CREDENTIALS
+    from sandbox.order_world import seed_order_world
 
-    conn = sandboxes.erp_connector()
-    conn.write("product", [OutboundRecord(s, None, {"code": s, "name": f"Load {s}", "list_price": p,
-                                                    "cost_price": "1.00", "default_uom": "each"}, "create")
-                           for s, p in SKUS.items()])  # fmt: skip
-    conn.write("customer", [OutboundRecord(c, None, {"code": c, "name": f"Load buyer {c}",
-                                                     "payment_term": "net30"}, "create") for c in CUSTOMERS])  # fmt: skip
-    client = conn.client
-    ids = {r["code"]: r["id"] for r in client.search_read("product.product", [], ["code"])}
-    [wh] = client.search_read("stock.location", [("code", "=", "WH1")], ["storage_location"])
-    lines = [{"product": ids[s], "quantity": 1_000_000.0} for s in SKUS]
-    inventory = client.create(
-        "stock.inventory", [{"location": wh["storage_location"], "lines": [["create", lines]]}]
-    )
-    client.call("model.stock.inventory.confirm", inventory)
-    api = f"{sandboxes.servers['shop'].url}/admin/api/2024-10"
-    headers = {"X-Shopify-Access-Token": CREDENTIALS["shop"]["access_token"]}
-    for sku, price in SKUS.items():
-        body = {"product": {"title": sku, "variants": [{"sku": sku, "price": price}]}}
-        requests.post(f"{api}/products.json", json=body, headers=headers, timeout=10).raise_for_status()
+    customers = {c: f"Load buyer {c}" for c in CUSTOMERS}
+    seed_order_world(sandboxes, SKUS, customers, quantity=1_000_000.0, label="Load")
 
 
 def _order_body(n: int) -> dict[str, Any]:
