@@ -261,6 +261,10 @@ def generate(
     return product_defects + account_defects
 
 
+def address(i: int) -> dict[str, Any]:
+    return {"company": f"Web Buyer {i:03d} LLC", "city": "Columbus", "country": "US", "default": True}
+
+
 def registrations(count: int) -> list[dict[str, Any]]:
     """Accounts registered in the shop itself: no account number (note) yet; the hub gives them one."""
     return [
@@ -269,7 +273,8 @@ def registrations(count: int) -> list[dict[str, Any]]:
             "email": f"purchasing@webbuyer{i:03d}.example",
             "phone": f"+1-555-07{i:02d}",
             "tags": "registered",
-            "addresses": [{"company": f"Web Buyer {i:03d} LLC", "city": "Columbus", "country": "US"}],
+            "addresses": [address(i)],
+            "default_address": address(i),  # as Shopify shows a customer (a file drop has no stand-in to add it)
         }
         for i in range(1, count + 1)
     ]
