@@ -274,7 +274,8 @@ def registrations(count: int) -> list[dict[str, Any]]:
             "phone": f"+1-555-07{i:02d}",
             "tags": "registered",
             "addresses": [address(i)],
-            "default_address": address(i),  # as Shopify shows a customer (a file drop has no stand-in to add it)
+            # as Shopify shows a customer (a file drop has no stand-in to add it)
+            "default_address": address(i),
         }
         for i in range(1, count + 1)
     ]
