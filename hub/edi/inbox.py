@@ -169,16 +169,15 @@ class EdiInbox:
             if ack is not None:
                 ack_text, ack_control = ack.text, ack.isa_control
                 self.ledger.remember_ack(claim.row_id, ack_control, ack_text)
-                self.ledger.record_outbound_interchange(
-                    self.profile.partner,
-                    ":".join(ic.receiver),
-                    sender,
-                    ack_control,
-                    ack_file(ack_text, ack_control),
-                )
-        reached("edi.ack.decided")
         if ack_text is not None and ack_control is not None:
             name = ack_file(ack_text, ack_control)
+            # insert-once, and outside the branch above: a crash right after remember_ack must not leave the
+            # acknowledgment out of the outbound ledger when the claim is resumed
+            self.ledger.record_outbound_interchange(
+                self.profile.partner, ":".join(ic.receiver), sender, ack_control, name
+            )
+        reached("edi.ack.decided")
+        if ack_text is not None and ack_control is not None:
             if not claim.duplicate:  # a finished claim (resumed) uploaded it before it finished
                 self.mailbox.write(self.box.outbox, name, ack_text.encode(self._encoding()))
             reached("edi.ack.uploaded")

@@ -167,6 +167,12 @@ def test_a_crash_after_the_ack_was_decided_resends_the_same_ack(h: Harness) -> N
     assert h.mailbox.read("inbound", h.names("inbound")[0]) == b"ISA*...stored ack text~"
     assert "ACME-PO-9" in h.orders
     assert StoreControlNumbers(h.store, "acme").current()["isa"] == 0  # no new number was taken
+    # the crash came before the outbound ledger knew of the 997: the resumed run records it, once
+    [sent] = ledger.interchanges(direction="out")
+    assert (sent["control_number"], sent["file"]) == ("000000055", "ACK_000000055.x12")
+    h.drop("po9-again.x12", text)
+    h.run()
+    assert len(ledger.interchanges(direction="out")) == 1
 
 
 def test_a_file_name_from_a_partner_cannot_escape_the_mailbox(h: Harness, tmp_path: Path) -> None:
