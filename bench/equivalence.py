@@ -1,6 +1,6 @@
 """Behaviour check for the optimised engine: the same input gives the same store and the same files.
 
-    .venv/bin/python -m bench.equivalence --reference /path/to/older/checkout [--n 3000] [--engine sqlite]
+    .venv/bin/python -m bench.equivalence --reference /path/to/older/checkout [--n 3000] [--engine sqlite|postgresql]
 
 Runs a full sync (PIM JSON Lines with planted defects, an ERP CSV with prices, conflicts and an
 orphan, publish to ERP and shop), then an incremental one (1% changed), once with this checkout's
@@ -115,18 +115,37 @@ def _provenance_without_times(rows: list[str]) -> list[str]:
     return sorted(cleaned)
 
 
+def _pg_schema(schema: str) -> str:
+    """A fresh PostgreSQL schema (the one S6 uses, under another name) and a store URL that uses it."""
+    import sqlalchemy as sa
+
+    from bench.sync import PG_BASE
+
+    admin = sa.create_engine(PG_BASE)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    admin.dispose()
+    sep = "&" if "?" in PG_BASE else "?"
+    return f"{PG_BASE}{sep}options=-csearch_path%3D{schema}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reference", type=Path, required=True)
     parser.add_argument("--n", type=int, default=3000)
-    parser.add_argument("--url-base", default="")
+    parser.add_argument("--url-base", default="", help="a store URL with {name} (reference, current)")
+    parser.add_argument("--engine", choices=["sqlite", "postgresql"], default="sqlite")
     args = parser.parse_args()
     base = ROOT / "var" / "equivalence"
     results = []
     for name, root in (("reference", args.reference), ("current", ROOT)):
-        url = (
-            args.url_base.replace("{name}", name) if args.url_base else f"sqlite:///{base / name / 'hub.db'}"
-        )
+        if args.url_base:
+            url = args.url_base.replace("{name}", name)
+        elif args.engine == "postgresql":
+            url = _pg_schema(f"hub_equivalence_{name}")
+        else:
+            url = f"sqlite:///{base / name / 'hub.db'}"
         if url.startswith("sqlite"):
             shutil.rmtree(base / name, ignore_errors=True)
             (base / name).mkdir(parents=True)

@@ -21,12 +21,10 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.engine import Connection
-
 from hub.engine.merge import normalise
 from hub.engine.ports import Connector, OutboundRecord, ReadBatch, WriteResult
 from hub.engine.publish import Publisher
-from hub.engine.repository import PendingDelivery, Repository
+from hub.engine.repository import Repository
 from hub.engine.stats import utcnow
 from hub.errors import ConfigError, RecordRejected
 from hub.mapping import EntityMapping
@@ -131,26 +129,6 @@ class ShardedConnector:
         return self.inner.write(entity, records)
 
 
-class ShardRepository(Repository):
-    """The engine's repository, with publish selection narrowed to one shard's keys."""
-
-    def __init__(self, store: Store, shard: Shard) -> None:
-        super().__init__(store)
-        self.shard = shard
-
-    def pending_deliveries(
-        self, conn: Connection, entity: str, target: str, after_id: int, limit: int
-    ) -> tuple[list[PendingDelivery], int]:
-        while True:
-            rows, next_after = super().pending_deliveries(conn, entity, target, after_id, limit)
-            if not rows:
-                return [], next_after
-            mine = [row for row in rows if self.shard.owns(row.key)]
-            if mine:
-                return mine, next_after
-            after_id = next_after
-
-
 def shard_publisher(
     store: Store,
     mapping: EntityMapping,
@@ -160,7 +138,5 @@ def shard_publisher(
     shard: Shard,
     batch_size: int = 1000,
 ) -> Publisher:
-    """A Publisher that delivers only the shard's keys (wanted engine hook: a key filter argument)."""
-    publisher = Publisher(store, mapping, target, connector, run_id, batch_size)
-    publisher.repo = ShardRepository(store, shard)
-    return publisher
+    """A Publisher that delivers only the shard's keys, from its own watermark (``<target>#<shard>``)."""
+    return Publisher(store, mapping, target, connector, run_id, batch_size, scope=shard)

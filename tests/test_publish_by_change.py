@@ -207,3 +207,51 @@ def test_copy_path_stores_what_the_values_path_stores(pg_url: str) -> None:
         store.dispose()
     assert copied == expected and [r[0] for r in copied] == [f"K{i}" for i in range(100)]
     assert sorted(ids) == sorted(f"XP{i}" for i in range(100))
+
+
+def test_shards_publish_by_change_each_from_its_own_watermark(
+    store: Store, mapping: Any, systems: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Shards publishing side by side: each keeps ``<target>#<shard>``, compares only the change, owns
+    its part of the backlog."""
+    from hub.engine.ingest import Ingestor
+    from pipelines.partitions import all_shards, shard_index, shard_publisher
+
+    shards = all_shards(2)
+
+    def sync(run_id: str) -> dict[str, int]:
+        Ingestor(store, mapping, "pim", systems["pim"], run_id, batch_size=3).run()
+        stats = [shard_publisher(store, mapping, "shop", systems["shop"], run_id, s, 3).run() for s in shards]
+        return {s.name: st.delivered for s, st in zip(shards, stats, strict=True)}
+
+    keys = [f"SKU-{i}" for i in range(8)]
+    assert {shard_index(k, 2) for k in keys} == {0, 1}  # both shards have work
+    systems["pim"].records["product"] = [pim_product(k) for k in keys]
+    first = sync("r1")
+    assert sum(first.values()) == 8 and all(first.values())
+    with store.begin() as conn:
+        marks = dict(conn.execute(sa.select(publish_marks.c.target, publish_marks.c.seq)).all())
+    assert marks == {"shop#s0of2": 8, "shop#s1of2": 8}
+
+    seen = compared(monkeypatch)
+    changed = keys[5]
+    owner = shards[shard_index(changed, 2)].name
+    failing = next(k for k in keys if shard_index(k, 2) != shard_index(changed, 2))
+    systems["pim"].records["product"][5] = pim_product(changed, "Renamed")
+    systems["pim"].records["product"][keys.index(failing)] = pim_product(failing, "Also renamed")
+    systems["shop"].fail[failing] = ("503 busy", True)
+    second = sync("r2")
+    assert second[owner] == 1 and sum(second.values()) == 1  # the failing one is in the backlog
+    assert seen and all(
+        ids == ids_of(store, changed, failing) for ids in seen
+    )  # the change, not the catalogue
+
+    seen.clear()
+    del systems["shop"].fail[failing]
+    third = sync("r3")  # only the backlog: the failing key, by its own shard
+    assert sum(third.values()) == 1 and systems["shop"].written["product"][failing]["title"] == "Also renamed"
+    assert all(ids == ids_of(store, failing) for ids in seen)
+    with store.begin() as conn:
+        assert conn.scalar(sa.select(sa.func.count()).select_from(publish_backlog)) == 0
+    seen.clear()
+    assert sum(sync("r4").values()) == 0 and seen == []

@@ -7,6 +7,7 @@ that crashed before commit is read again from its first line.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import os
@@ -21,6 +22,7 @@ from hub.engine.ports import OutboundRecord, ReadBatch, ReadError, WriteResult
 from hub.errors import FatalError
 
 READABLE = (".jsonl", ".ndjson", ".csv")
+_UNREAD = object()
 
 
 class FilesConnector:
@@ -80,23 +82,35 @@ class FilesConnector:
             yield from self._jsonl(file)
 
     def _jsonl(self, file: Path) -> Iterator[tuple[int, dict[str, Any] | None, ReadError | None]]:
+        # UTF-8 lines go to orjson as they are (it checks the encoding itself); a line it refuses
+        # takes the decoding path, which words the error as before
+        utf8 = codecs.lookup(self.encoding).name == "utf-8"
         with file.open("rb") as handle:
             for line_no, line in enumerate(handle, 1):
                 if not line.strip():
                     continue
-                where = f"{file.name}:{line_no}"
-                try:
-                    text = line.decode(self.encoding)
-                    value = orjson.loads(text)
-                except (UnicodeDecodeError, orjson.JSONDecodeError) as exc:
-                    raw = line.decode(self.encoding, "backslashreplace").rstrip("\r\n")
-                    yield line_no, None, ReadError(raw, f"not valid JSON: {exc}", where)
-                    continue
+                value: Any = _UNREAD
+                if utf8:
+                    try:
+                        value = orjson.loads(line)
+                    except orjson.JSONDecodeError:
+                        pass
+                if value is _UNREAD:
+                    where = f"{file.name}:{line_no}"
+                    try:
+                        value = orjson.loads(line.decode(self.encoding))
+                    except (UnicodeDecodeError, orjson.JSONDecodeError) as exc:
+                        raw = line.decode(self.encoding, "backslashreplace").rstrip("\r\n")
+                        yield line_no, None, ReadError(raw, f"not valid JSON: {exc}", where)
+                        continue
                 if not isinstance(value, dict):
+                    text = line.decode(self.encoding)
                     yield (
                         line_no,
                         None,
-                        ReadError(text.rstrip("\r\n"), "a line must hold a JSON object", where),
+                        ReadError(
+                            text.rstrip("\r\n"), "a line must hold a JSON object", f"{file.name}:{line_no}"
+                        ),
                     )
                     continue
                 yield line_no, value, None
@@ -141,7 +155,7 @@ class FilesConnector:
             digest = codec.content_hash([[r.key, r.payload] for r in records])[:16]
             body: str | bytes = _csv_text(records)
         else:
-            payloads = [codec.dumpb(r.payload) for r in records]
+            payloads = [r.encoded if r.encoded is not None else codec.dumpb(r.payload) for r in records]
             # the name is the hash of [[key, payload], ...] in sorted JSON, assembled from the lines
             listed = b",".join(
                 b"[" + codec.dumpb(r.key) + b"," + p + b"]" for r, p in zip(records, payloads, strict=True)

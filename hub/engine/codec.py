@@ -109,4 +109,6 @@ def content_hash(value: Any, salt: str = "") -> str:
 
 def hash_bytes(data: bytes, salt: str = "") -> str:
     """``content_hash`` of a value whose ``dumpb`` form is already at hand (serialise once, use twice)."""
+    if not salt:  # no personalisation is the empty one: the same digest, without building it per call
+        return hashlib.blake2b(data, digest_size=16).hexdigest()
     return hashlib.blake2b(data, digest_size=16, person=salt.encode()[:16]).hexdigest()

@@ -26,7 +26,6 @@ from hub.validation import evaluate
 _RESOLVED_STAGES = ("read", "translate", "validate", "merge")
 
 
-
 KEY_MAX = 255  # the key and system id columns of golden_records, xref, failures and audit_events
 
 
@@ -35,6 +34,7 @@ def storable(key: str | None) -> str | None:
     if key is None or len(key) > KEY_MAX or codec.storable_text(key) != key:  # NUL, lone surrogate
         return None
     return key
+
 
 @dataclass
 class _Item:
@@ -90,7 +90,7 @@ class Ingestor:
         with self.store.begin() as conn:
             cursor = None if full else self.repo.get_cursor(conn, self.system, self.mapping.entity)
         stats.cursor = cursor
-        with observers.step(stats, self.run_id), batch_friendly_gc():
+        with observers.step(stats, self.run_id), batch_friendly_gc(self.batch_size):
             for batch in self.connector.read(self.mapping.entity, cursor, self.batch_size):
                 if self.store.dialect == "postgresql":  # a table that doubled gets fresh statistics
                     with self.store.begin() as conn:
@@ -230,14 +230,6 @@ class Ingestor:
                         "updated_at": now,
                     }
                 )
-                golden[item.key] = GoldenRow(
-                    item.key,
-                    outcome.candidate,
-                    data_hash,
-                    version,
-                    provenance,
-                    row.created_at if row else now,
-                )
                 action = "updated" if row else "created"
                 if row:
                     stats.updated += 1
@@ -282,6 +274,8 @@ class Ingestor:
         items: list[_Item] = []
         minting: list[_Item] = []
         version = self.mapping.version
+        key_fields = self.mapping.spec.key_fields
+        key_field = key_fields[0] if len(key_fields) == 1 else None
         for raw in records:
             try:
                 incoming = normalise(self.model, self.translator.to_canonical(raw))
@@ -301,7 +295,11 @@ class Ingestor:
                     )
                 )
                 continue
-            key = self.mapping.spec.key_of(incoming)
+            if key_field is not None:  # EntitySpec.key_of for a one-field key, inline
+                value = incoming.get(key_field)
+                key = None if value is None or value == "" else str(value)
+            else:
+                key = self.mapping.spec.key_of(incoming)
             if key is None and self.minter is not None and self.translator.system_id(raw):
                 minting.append(_Item(raw, "", str(self.translator.system_id(raw)), "", incoming, True))
                 continue
@@ -322,7 +320,9 @@ class Ingestor:
                 continue
             system_id = self.translator.system_id(raw) or key
             if storable(key) is None or storable(str(system_id)) is None:
-                shown = (key if storable(key) is None else str(system_id))[:40].encode("unicode_escape").decode()
+                shown = (
+                    (key if storable(key) is None else str(system_id))[:40].encode("unicode_escape").decode()
+                )
                 fails.append(
                     FailureRecord(
                         self.run_id,
@@ -482,13 +482,23 @@ def _filled(record: dict[str, Any]) -> dict[str, Any]:
 def _drop_empty_changes(outcome: Any, before: dict[str, Any]) -> None:
     """Missing and empty (``None`` -> ``[]``) is no change: a system that sends an empty list where the
     golden record has none would otherwise change it, and every record it was published to."""
-    for name, (old, new) in list(outcome.changes.items()):
-        if old in _EMPTY and new in _EMPTY:
-            if name in before:
-                outcome.candidate[name] = before[name]
-            else:
-                outcome.candidate.pop(name, None)
-            del outcome.changes[name]
+    changes = outcome.changes
+    # ``v in _EMPTY`` for JSON values, without comparing each value to every empty form
+    dropped = [
+        name
+        for name, (old, new) in changes.items()
+        if (old is None or (not old and isinstance(old, _EMPTY_TYPES)))
+        and (new is None or (not new and isinstance(new, _EMPTY_TYPES)))
+    ]
+    for name in dropped:
+        if name in before:
+            outcome.candidate[name] = before[name]
+        else:
+            outcome.candidate.pop(name, None)
+        del changes[name]
+
+
+_EMPTY_TYPES = (str, list, dict)
 
 
 def _keep_filled(outcome: Any, row: GoldenRow, mapping: EntityMapping) -> None:

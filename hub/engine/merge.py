@@ -26,7 +26,9 @@ class Merger:
         self.plan = tuple((name, mapping.owner_of(name)) for name in supplied)
 
     def __call__(self, incoming: dict[str, Any], golden: dict[str, Any] | None) -> MergeOutcome:
-        current = golden or {}
+        if not golden:
+            return self._first(incoming)
+        current = golden
         candidate = dict(current)
         outcome = MergeOutcome(candidate)
         system, fill_empty = self.system, self.fill_empty
@@ -43,6 +45,22 @@ class Merger:
                 outcome.changes[name] = (old, new)
             elif new is not None:
                 outcome.conflicts[name] = {"owner": owner, "kept": old, "rejected": new, "from": system}
+        return outcome
+
+    def _first(self, incoming: dict[str, Any]) -> MergeOutcome:
+        """``__call__`` against no golden record (every old value None): what a full load mostly does."""
+        outcome = MergeOutcome({})
+        candidate, changes = outcome.candidate, outcome.changes
+        system, fill_empty = self.system, self.fill_empty
+        for name, owner in self.plan:
+            new = incoming.get(name)
+            if new is None:
+                continue
+            if owner == system or fill_empty:
+                candidate[name] = new
+                changes[name] = (None, new)
+            else:
+                outcome.conflicts[name] = {"owner": owner, "kept": None, "rejected": new, "from": system}
         return outcome
 
 

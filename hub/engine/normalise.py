@@ -113,7 +113,12 @@ def _model_check(model: type[BaseModel]) -> Callable[[Any], bool] | None:
     names = frozenset(n for n, _ in checks)
 
     def check(value: Any) -> bool:
-        return type(value) is dict and value.keys() == names and all(ok(value[name]) for name, ok in checks)
+        if type(value) is not dict or value.keys() != names:
+            return False
+        for name, ok in checks:
+            if not ok(value[name]):
+                return False
+        return True
 
     return check
 
@@ -206,24 +211,47 @@ def _fields(model: type[BaseModel]) -> dict[str, _Field]:
     return {name: _Field(name, info.annotation) for name, info in model.model_fields.items()}
 
 
+@cache
+def _plan(model: type[BaseModel]) -> dict[str, tuple[bool, Callable[[Any], Any]]]:
+    """Per field: is it a plain ``str`` field, and its ``clean`` (looked up once, not per value)."""
+    return {name: (f.plain_str, _unchanged_first(f)) for name, f in _fields(model).items()}
+
+
+def _unchanged_first(f: _Field) -> Callable[[Any], Any]:
+    """``f.clean`` with its first step (a value already in its JSON form) in the same call."""
+    unchanged, clean, order = f.unchanged, f.clean, f.order
+    if unchanged is None:
+        return clean
+
+    def same(value: Any) -> Any:
+        if not unchanged(value):
+            return clean(value)
+        kind = type(value)
+        if kind is dict:
+            return {k: value[k] for k in order} if order else dict(value)
+        return list(value) if kind is list else value
+
+    return same
+
+
 def normalise(model: type[BaseModel], record: dict[str, Any]) -> dict[str, Any]:
     """Check each present field against the canonical model and return its JSON form.
 
     Field by field, so partial records (a system that supplies only prices) are fine. Absent and
     None are the same thing: None values are dropped, so equal content always hashes equally.
     """
-    fields = _fields(model)
+    plan = _plan(model)
     out: dict[str, Any] = {}
     for name, value in record.items():
-        f = fields.get(name)
-        if f is None:
+        step = plan.get(name)
+        if step is None:
             raise RecordRejected(
                 f"'{name}' is not a field of {model.__name__}", stage="validate", rule="schema", field=name
             )
-        if f.plain_str and type(value) is str:
+        if step[0] and type(value) is str:
             out[name] = value
             continue
-        clean = f.clean(value)
+        clean = step[1](value)
         if clean is not None:
             out[name] = clean
     return out

@@ -35,6 +35,9 @@ class OutboundRecord:
     system_id: str | None
     payload: dict[str, Any]
     action: Literal["create", "update"]
+    # the payload's sorted JSON (``codec.dumpb``) when the engine already has it: a connector that
+    # writes JSON may use it instead of serialising the payload again
+    encoded: bytes | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)

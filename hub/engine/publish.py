@@ -15,8 +15,8 @@ ones are skipped by hash). Pages hold the same records in the same (id) order as
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import Any, Protocol
 
 from hub.engine import codec, observers
 from hub.engine.gctune import batch_friendly_gc
@@ -66,6 +66,16 @@ def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
     return out
 
 
+class KeyScope(Protocol):
+    """Part of an entity's keys (a shard of ``pipelines.partitions``): a scoped publisher selects only
+    those keys and keeps its own watermark, so shards publishing side by side each cost their change."""
+
+    @property
+    def name(self) -> str: ...
+
+    def owns(self, key: str | None) -> bool: ...
+
+
 @dataclass
 class _Page:
     writes: list[PlannedWrite]
@@ -85,25 +95,30 @@ class Publisher:
         connector: Connector | None,
         run_id: str,
         batch_size: int = 1000,
+        scope: KeyScope | None = None,
     ) -> None:
-        self.store, self.mapping, self.target = store, mapping, target
+        self.store, self.mapping, self.target, self.scope = store, mapping, target, scope
+        # the watermark's name in publish_marks: the target, or target#<shard> for a scoped publisher
+        self.mark_name = target if scope is None else f"{target}#{scope.name}"
         self.connector, self.run_id, self.batch_size = connector, run_id, batch_size
         self.repo = Repository(store)
         self.translator = mapping.systems[target].translator
         self.owned = mapping.owned_by(target)
         self._open_failures: set[str] | None = None
 
-    def _window(self) -> PublishWindow | None:
-        """The run's change window; None for a repository that narrows the selection (the shards of
-        ``pipelines.partitions`` publish part of the keys each: they scan as before and leave the
-        watermark alone)."""
-        if type(self.repo).pending_deliveries is not Repository.pending_deliveries:
-            return None
+    def _window(self) -> PublishWindow:
+        """The run's change window: this publisher's watermark, and the target's backlog in its scope."""
         with self.store.begin() as conn:
-            return self.repo.publish_window(conn, self.mapping.entity, self.target)
+            window = self.repo.publish_window(conn, self.mapping.entity, self.target, self.mark_name)
+        if self.scope is None:
+            return window
+        return replace(window, backlog=frozenset(k for k in window.backlog if self.scope.owns(k)))
+
+    def _mine(self, rows: list[PendingDelivery]) -> list[PendingDelivery]:
+        return rows if self.scope is None else [r for r in rows if self.scope.owns(r.key)]
 
     def _pages(self, window: PublishWindow | None) -> Iterator[_Page]:
-        rows = self._changed(window) if window is not None and window.low > 0 else self._scanned()
+        rows = self._changed(window) if window.low > 0 else self._scanned()
         previous: list[PendingDelivery] | None = None
         for current in rows:  # one page ahead, so that the last one carries the watermark
             if previous is not None:
@@ -113,7 +128,7 @@ class Publisher:
             yield self._plan_page(previous, window)
 
     def _scanned(self) -> Iterator[list[PendingDelivery]]:
-        """Every golden record of the entity in id order, keyset-paged (no watermark yet, or shards)."""
+        """Every golden record of the entity (in scope) in id order, keyset-paged (no watermark yet)."""
         after = 0
         while True:
             with self.store.begin() as conn:
@@ -123,7 +138,9 @@ class Publisher:
                 )
             if not rows:
                 return
-            yield rows
+            mine = self._mine(rows)
+            if mine:
+                yield mine
 
     def _changed(self, window: PublishWindow) -> Iterator[list[PendingDelivery]]:
         """The records changed in the window or queued, in id order, in pages of ``batch_size``."""
@@ -133,7 +150,7 @@ class Publisher:
         buffer: list[PendingDelivery] = []
         for start in range(0, len(ids), size):
             with self.store.begin() as conn:
-                buffer += self.repo.pending_among(conn, entity, target, ids[start : start + size])
+                buffer += self._mine(self.repo.pending_among(conn, entity, target, ids[start : start + size]))
             while len(buffer) >= size:
                 yield buffer[:size]
                 buffer = buffer[size:]
@@ -175,13 +192,13 @@ class Publisher:
         stats = SyncStats(self.mapping.entity, self.target, "publish")
         with self.store.begin() as conn:
             self.repo.refresh_statistics(conn)
-        with observers.step(stats, self.run_id), batch_friendly_gc():
+        with observers.step(stats, self.run_id), batch_friendly_gc(self.batch_size):
             window = self._window()
             marked = False
             for page in self._pages(window):
                 self._publish_page(page, stats)
                 marked = page.mark is not None
-            if window is not None and not marked:  # nothing to write: the watermark moves on its own
+            if not marked:  # nothing to write: the watermark moves on its own
                 with self.store.begin() as conn:
                     self._move_mark(conn, window, utcnow())
         with self.store.begin() as conn:
@@ -191,7 +208,16 @@ class Publisher:
     def _publish_page(self, page: _Page, stats: SyncStats) -> None:
         """Write one page, then record every outcome in one transaction."""
         entity, target = self.mapping.entity, self.target
-        outbound = [OutboundRecord(w.key, w.system_id, w.payload, w.action) for w in page.writes]  # type: ignore[arg-type]
+        outbound = [
+            OutboundRecord(
+                w.key,
+                w.system_id,
+                w.payload,
+                w.action,  # type: ignore[arg-type]
+                None if w.payload_json is None else w.payload_json.encode(),
+            )
+            for w in page.writes
+        ]
         results = self.connector.write(entity, outbound) if outbound else []  # type: ignore[union-attr]
         reached("publish.page.written")
         if len(results) != len(page.writes):
@@ -273,7 +299,7 @@ class Publisher:
     def _move_mark(self, conn: Any, window: PublishWindow, at: Any) -> None:
         """Every change up to ``window.high`` has now been offered; queued keys now in sync leave."""
         entity, target = self.mapping.entity, self.target
-        self.repo.set_publish_mark(conn, entity, target, window.high, self.run_id, at)
+        self.repo.set_publish_mark(conn, entity, self.mark_name, window.high, self.run_id, at)
         self.repo.settle_backlog(conn, entity, target, window.backlog)
 
     def _link(self, conn: Any, rows: list[dict[str, Any]]) -> None:

@@ -77,19 +77,29 @@ class Repository(PublishQueries):
 
     # -- golden records ------------------------------------------------------------------------------
     def golden_by_keys(self, conn: Connection, entity: str, keys: Iterable[str]) -> dict[str, GoldenRow]:
-        t = golden_records
+        rows = self.store.select_in(
+            conn,
+            'SELECT "key", data, hash, version, provenance, created_at FROM golden_records '
+            'WHERE entity = {p} AND "key" {in}',
+            (entity,),
+            keys,
+        )
+        stamp = self._stamp_reader()
+        loads = codec.loads
         out: dict[str, GoldenRow] = {}
-        for chunk in _chunks(sorted(set(keys))):
-            rows = conn.execute(
-                sa.select(t.c.key, t.c.data, t.c.hash, t.c.version, t.c.provenance, t.c.created_at).where(
-                    t.c.entity == entity, t.c.key.in_(chunk)
-                )
-            )
-            for r in rows:
-                out[r.key] = GoldenRow(
-                    r.key, codec.loads(r.data), r.hash, r.version, codec.loads(r.provenance), r.created_at
-                )
+        for key, data, hash_, version, provenance, created_at in rows:
+            if stamp is not None and created_at is not None:
+                created_at = stamp(created_at)
+            out[key] = GoldenRow(key, loads(data), hash_, version, loads(provenance), created_at)
         return out
+
+    def _stamp_reader(self) -> Any:
+        """The ``created_at`` column's own result conversion (SQLite keeps timestamps as text)."""
+        found = getattr(self, "_stamp", False)
+        if found is False:
+            column = golden_records.c.created_at
+            found = self._stamp = column.type._cached_result_processor(self.store.engine.dialect, None)
+        return found
 
     def existing_keys(self, conn: Connection, entity: str, keys: Iterable[str]) -> set[str]:
         t = golden_records
@@ -153,31 +163,26 @@ class Repository(PublishQueries):
         self, conn: Connection, entity: str, system: str, keys: Iterable[str]
     ) -> dict[str, tuple[str, str | None]]:
         """key -> (system id, source hash)"""
-        t = xref
-        out: dict[str, tuple[str, str | None]] = {}
-        for chunk in _chunks(sorted(set(keys))):
-            for r in conn.execute(
-                sa.select(t.c.key, t.c.system_id, t.c.source_hash).where(
-                    t.c.entity == entity, t.c.system == system, t.c.key.in_(chunk)
-                )
-            ):
-                out[r.key] = (r.system_id, r.source_hash)
-        return out
+        rows = self.store.select_in(
+            conn,
+            'SELECT "key", system_id, source_hash FROM xref '
+            'WHERE entity = {p} AND system = {p} AND "key" {in}',
+            (entity, system),
+            keys,
+        )
+        return {key: (system_id, source_hash) for key, system_id, source_hash in rows}
 
     def xref_by_system_ids(
         self, conn: Connection, entity: str, system: str, ids: Iterable[str]
     ) -> dict[str, str]:
         """system id -> key"""
-        t = xref
-        out: dict[str, str] = {}
-        for chunk in _chunks(sorted(set(ids))):
-            for r in conn.execute(
-                sa.select(t.c.system_id, t.c.key).where(
-                    t.c.entity == entity, t.c.system == system, t.c.system_id.in_(chunk)
-                )
-            ):
-                out[r.system_id] = r.key
-        return out
+        rows = self.store.select_in(
+            conn,
+            'SELECT system_id, "key" FROM xref WHERE entity = {p} AND system = {p} AND system_id {in}',
+            (entity, system),
+            ids,
+        )
+        return dict(rows)  # type: ignore[arg-type]
 
     def upsert_xref(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
         self._bulk(conn, xref, rows, ("entity", "system", "key"), ("system_id", "source_hash", "updated_at"))

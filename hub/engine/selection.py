@@ -7,9 +7,10 @@ plus its backlog) and the bookkeeping that moves the watermark and the backlog.
 
 from __future__ import annotations
 
+import re
 from array import array
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +40,9 @@ class PendingDelivery:
     payload_hash: str | None
     system_id: str | None
     payload: str | None = None  # what the target last received
+
+
+_PENDING_FIELDS = tuple(f.name for f in fields(PendingDelivery))
 
 
 @dataclass(frozen=True)
@@ -74,40 +78,52 @@ class PublishQueries:
         """
         sql = self._pending_sql.get(self.store.dialect)
         if sql is None:
-            sql = self._pending_sql[self.store.dialect] = sa.text(
-                _pending_statement(self.store.dialect, "g.id > :after", "LIMIT :limit")
-            )
-        page = conn.execute(
-            sql, {"entity": entity, "target": target, "after": after_id, "limit": limit}
-        ).all()
+            sql = _pending_statement(self.store.dialect, "g.id > :after", "LIMIT :limit")
+            if self.store.dialect == "postgresql":  # the driver's named style
+                sql = re.sub(r":(\w+)", r"%(\1)s", sql)
+            self._pending_sql[self.store.dialect] = sql
+        # at the driver level: plain tuples, no SQLAlchemy row objects for a page of whole records
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(sql, {"entity": entity, "target": target, "after": after_id, "limit": limit})
+            page = cursor.fetchall()
+        except self.store.engine.dialect.loaded_dbapi.Error as exc:  # as SQLAlchemy raises it
+            dialect = self.store.engine.dialect
+            raise sa.exc.DBAPIError.instance(
+                sql, None, exc, dialect.loaded_dbapi.Error, dialect=dialect
+            ) from exc
+        finally:
+            cursor.close()
         rows = self._pending_rows(conn, entity, target, page)
         return rows, (rows[-1].id if rows else after_id)
 
     def _pending_rows(
         self, conn: Connection, entity: str, target: str, page: Sequence[Any]
     ) -> list[PendingDelivery]:
-        """Selection rows with the target's ids from xref (one lookup for the page)."""
-        ids = self.xref_by_keys(conn, entity, target, [r.key for r in page]) if page else {}
-        return [
-            PendingDelivery(
-                r.id,
-                r.key,
-                r.data,
-                r.hash,
-                r.d_hash,
-                r.d_payload_hash,
-                ids[r.key][0] if r.key in ids else r.d_system_id,
-                r.d_payload,
-            )
-            for r in page
-        ]
+        """Selection rows (in ``_pending_statement``'s column order) with the target's ids from xref
+        (one lookup for the page)."""
+        ids = self.xref_by_keys(conn, entity, target, [r[1] for r in page]) if page else {}
+        new, names = object.__new__, _PENDING_FIELDS
+        out: list[PendingDelivery] = []
+        for r in page:
+            row = new(PendingDelivery)  # frozen: filled without its per-field __setattr__ calls
+            values = dict(zip(names, r, strict=True))
+            known = ids.get(r[1])
+            if known is not None:
+                values["system_id"] = known[0]
+            row.__dict__.update(values)
+            out.append(row)
+        return out
 
     # -- publish by change -----------------------------------------------------------------------------
-    def publish_window(self, conn: Connection, entity: str, target: str) -> PublishWindow:
-        """The target's watermark, the entity's committed change counter and the target's backlog."""
+    def publish_window(
+        self, conn: Connection, entity: str, target: str, mark: str | None = None
+    ) -> PublishWindow:
+        """The watermark ``mark`` (the target's own by default; a shard keeps ``target#<shard>``), the
+        entity's committed change counter and the target's backlog."""
         low = conn.scalar(
             sa.select(publish_marks.c.seq).where(
-                publish_marks.c.entity == entity, publish_marks.c.target == target
+                publish_marks.c.entity == entity, publish_marks.c.target == (mark or target)
             )
         )
         high = conn.scalar(sa.select(change_counters.c.value).where(change_counters.c.entity == entity))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -88,6 +88,38 @@ class Store:
         """Plain INSERT of a whole batch (audit events), through the same driver-level fast path."""
         if rows:
             self._bulk.write(conn, table, rows, None, ())
+
+    def select_in(
+        self, conn: Connection, sql: str, fixed: Sequence[Any], values: Iterable[Any], chunk: int = 500
+    ) -> list[tuple[Any, ...]]:
+        """Rows of ``sql`` for every value, at the driver level (one lookup per engine batch, where
+        SQLAlchemy's per-statement compilation of an expanding IN list costs more than the query).
+
+        ``sql`` holds ``{p}`` for each fixed parameter and ends with ``<column> {in}``: SQLite gets
+        ``IN (?, ...)`` per chunk of values, PostgreSQL ``= ANY(%s)`` with all of them at once.
+        """
+        items = sorted(set(values))
+        if not items:
+            return []
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        out: list[tuple[Any, ...]] = []
+        try:
+            if self.dialect == "postgresql":
+                cursor.execute(sql.format(p="%s", **{"in": "= ANY(%s)"}), (*fixed, items))
+                out = cursor.fetchall()
+            else:
+                for start in range(0, len(items), chunk):
+                    part = items[start : start + chunk]
+                    text = sql.format(p="?", **{"in": f"IN ({','.join('?' * len(part))})"})
+                    cursor.execute(text, (*fixed, *part))
+                    out += cursor.fetchall()
+        except self.engine.dialect.loaded_dbapi.Error as exc:  # as SQLAlchemy raises it (see BulkWriter)
+            raise sa.exc.DBAPIError.instance(
+                sql, None, exc, self.engine.dialect.loaded_dbapi.Error, dialect=self.engine.dialect
+            ) from exc
+        finally:
+            cursor.close()
+        return out
 
     def drop_all(self) -> None:
         """Remove every hub table (tests and `hub reset`)."""

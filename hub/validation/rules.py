@@ -72,6 +72,32 @@ def _present(values: list[Any]) -> list[Any]:
     return [v for v in values if v is not _EMPTY and v is not None and v != ""]
 
 
+def _present_values(dotted: str) -> Callable[[dict[str, Any]], list[Any]]:
+    """``_present(field_values(record, dotted))`` for one rule, chosen once: a plain name or dot path
+    (one value at most) is read without building the list of nodes."""
+    parts, walks = _parts(dotted)
+    if walks:
+        return lambda record: _present(field_values(record, dotted))
+    if len(parts) == 1:
+        (name,) = parts
+
+        def one(record: dict[str, Any]) -> list[Any]:
+            value = record.get(name) if isinstance(record, dict) else None
+            return [] if value is None or value == "" else [value]
+
+        return one
+
+    def path(record: dict[str, Any]) -> list[Any]:
+        node: Any = record
+        for part in parts:
+            node = node.get(part) if isinstance(node, dict) else None
+            if node is None:
+                return []
+        return [] if node == "" else [node]
+
+    return path
+
+
 def _message(rule: RuleSpec, default: str) -> str:
     return rule.message or default
 
@@ -89,9 +115,9 @@ def _compiled(pattern: str) -> re.Pattern[str]:
 
 
 def _pattern(rule: RuleSpec, records: Sequence[dict[str, Any]], _: KeyLookup) -> Iterable[tuple[int, str]]:
-    regex = _compiled(rule.pattern or "")
+    regex, present = _compiled(rule.pattern or ""), _present_values(rule.field)
     for i, record in enumerate(records):
-        for value in _present(field_values(record, rule.field)):
+        for value in present(record):
             if not regex.fullmatch(str(value)):
                 yield i, _message(rule, f"{rule.field} '{value}' does not match {rule.pattern}")
                 break
@@ -100,8 +126,9 @@ def _pattern(rule: RuleSpec, records: Sequence[dict[str, Any]], _: KeyLookup) ->
 def _range(rule: RuleSpec, records: Sequence[dict[str, Any]], _: KeyLookup) -> Iterable[tuple[int, str]]:
     low = Decimal(str(rule.min)) if rule.min is not None else None
     high = Decimal(str(rule.max)) if rule.max is not None else None
+    present = _present_values(rule.field)
     for i, record in enumerate(records):
-        for value in _present(field_values(record, rule.field)):
+        for value in present(record):
             try:
                 number = Decimal(str(value))
             except InvalidOperation:
@@ -116,9 +143,9 @@ def _range(rule: RuleSpec, records: Sequence[dict[str, Any]], _: KeyLookup) -> I
 
 
 def _enum(rule: RuleSpec, records: Sequence[dict[str, Any]], _: KeyLookup) -> Iterable[tuple[int, str]]:
-    allowed = set(map(str, rule.values or []))
+    allowed, present = set(map(str, rule.values or [])), _present_values(rule.field)
     for i, record in enumerate(records):
-        for value in _present(field_values(record, rule.field)):
+        for value in present(record):
             if str(value) not in allowed:
                 yield i, _message(rule, f"{rule.field} '{value}' is not one of {sorted(allowed)}")
                 break
@@ -127,8 +154,9 @@ def _enum(rule: RuleSpec, records: Sequence[dict[str, Any]], _: KeyLookup) -> It
 def _unique(rule: RuleSpec, records: Sequence[dict[str, Any]], _: KeyLookup) -> Iterable[tuple[int, str]]:
     """Every occurrence after the first of a value is a violation (the first one wins)."""
     first_seen: dict[str, int] = {}
+    present = _present_values(rule.field)
     for i, record in enumerate(records):
-        for value in _present(field_values(record, rule.field)):
+        for value in present(record):
             text = str(value)
             if text in first_seen and first_seen[text] != i:
                 yield (
