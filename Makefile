@@ -54,14 +54,11 @@ bench-full: bench
 	$(BIN)/python -m bench.sync --n 1000000 --engine sqlite --repeat 2
 	$(BIN)/python -m bench.sync --n 1000000 --engine postgresql --repeat 2
 
-# Reliability (tests/chaos, tests/fuzz): 30% faults over 10 rounds of every flow, SIGKILL at 20 points,
-# the fuzzers with many more examples, and a 1,000-order burst; figures in bench/results/chaos_*.json.
-# `make chaos-load` is the full burst of 5,000 orders in 10 minutes.
+# Reliability (tests/chaos, tests/fuzz): one runner, one summary table (bench/results/chaos_summary.json):
+# SIGKILL at 20 points, a 600-order burst, the fuzzers with 10x their examples, 10 rounds of every flow at
+# 30% faults. `make chaos-load` is the full burst of 5,000 orders in 10 minutes.
 chaos: install system-deps
-	HYPOTHESIS_PROFILE=chaos $(BIN)/python -m pytest -q -p no:cacheprovider tests/fuzz
-	$(BIN)/python -m tests.chaos.crashes var/chaos/crashes
-	$(BIN)/python -m tests.chaos.load --orders 1000 --seconds 120
-	$(BIN)/python -m tests.chaos --rounds 10 --rate 0.3
+	$(BIN)/python -m tests.chaos.all
 
 chaos-load: install system-deps
 	$(BIN)/python -m tests.chaos.load --orders 5000 --seconds 600

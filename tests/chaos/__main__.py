@@ -38,23 +38,32 @@ def render(result: dict[str, Any], console: Console) -> None:
     for name, run in result["runs"].items():
         console.print(
             f"{name}: {run['seconds']} s, passes per round {run['passes']}, "
-            f"converged {sum(run['converged'])}/{len(run['converged'])}, failed steps {run['errors'] or 'none'}"
+            f"converged {sum(run['converged'])}/{len(run['converged'])}, failed steps {run['errors'] or 'none'}; "
+            f"phases {run.get('phase_seconds', {})}"
         )
     for category, diffs in result["differences"].items():
         console.print(f"[red]{category}[/red]: " + "; ".join(diffs))
-    console.print(f"total {result['seconds']} s, load average {result.get('loadavg', '?')}")
+    how = "both worlds at once" if result.get("parallel") else "one world after the other"
+    console.print(
+        f"total {result['seconds']} s ({how}), {result.get('cpu_s', '?')} CPU s, "
+        f"load average {result.get('loadavg', '?')}"
+    )
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--rate", type=float, default=0.3)
+    parser.add_argument("--serial", action="store_true", help="the clean world first, then the faulty one")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "chaos_faults.json")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="chaos-faults-") as tmp:
-        result = run_faults(args.rounds, args.rate, Path(tmp))
+        result = run_faults(args.rounds, args.rate, Path(tmp), parallel=not args.serial)
     result["loadavg"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
-    render(result, Console())
+    console = Console()
+    if not console.is_terminal:  # a log or a pipe (make chaos): one line per category
+        console.width = 120
+    render(result, console)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2, default=str) + "\n")
     return 0 if result["lost"] == result["duplicated"] == result["changed"] == 0 else 1

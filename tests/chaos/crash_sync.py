@@ -7,6 +7,7 @@ import json
 import shutil
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,7 +34,9 @@ SYNC_POINTS = (
 
 
 def make_project(dest: Path) -> Path:
-    """hub.yaml + the product mapping + a generated catalogue with a few rejects."""
+    """hub.yaml + the product mapping + a generated catalogue with a few rejects (afresh: a second run in the
+    same work folder starts from nothing)."""
+    shutil.rmtree(dest, ignore_errors=True)
     dest.mkdir(parents=True)
     shutil.copy(ROOT / "hub.yaml", dest / "hub.yaml")
     (dest / "mappings").mkdir()
@@ -102,9 +105,10 @@ def run_sync_points(workdir: Path, points: list[SyncPoint]) -> list[dict[str, An
     expected = state(reference)
     results = []
     for point in points:
+        started = time.monotonic()
         project = make_project(workdir / point.label)
         killed_rc = sync(project, point.kill_at)
         rerun_rc = sync(project)
         results.append(_result(point.label, point.kill_at, point.what, killed_rc, rerun_rc, ref_rc,
-                               state(project), expected))  # fmt: skip
+                               state(project), expected, time.monotonic() - started))  # fmt: skip
     return results

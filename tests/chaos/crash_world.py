@@ -58,24 +58,32 @@ class Services:
     sftp: dict[str, Any]  # SftpSettings fields but root
 
 
-def start_services(workdir: Path, stack: ExitStack) -> Services:
-    """trytond with the o2c test data and an sshd; both stopped when ``stack`` closes."""
-    from tests.needs import start_tryton
+def start_services(workdir: Path, stack: ExitStack, lanes: int = 1) -> list[Services]:
+    """An sshd, and a trytond with the o2c test data per lane (two lanes: the reference and the crashed
+    world run side by side, each on its own trytond; one lane: one trytond, reset between the worlds, with
+    a standby server for a quick reset). All stopped when ``stack`` closes."""
+    from sandbox.tryton.bootstrap import TrytonUnavailable
+    from tests.needs import missing
     from tests.sftp.openssh import OpenSshServer, sshd_missing_reason
 
     reason = sshd_missing_reason()
     if reason is not None:
-        from tests.needs import missing
-
         missing("sftp", reason)
     key = workdir / "hub_key"
     sshd = OpenSshServer(_fresh(workdir / "sshd"), generate_keypair(key)).start()
     stack.callback(sshd.stop)
-    erp = start_tryton(ROOT / "var")
-    stack.callback(erp.stop)
     sftp = {"host": sshd.host, "port": sshd.port, "user": getpass.getuser(), "key_path": str(key),
             "host_key": sshd.host_key_line, "retries": 2, "retry_wait": 0.05}  # fmt: skip
-    return Services(erp, sftp)
+    services = []
+    for _ in range(lanes):
+        erp = TrytonServer(ROOT / "var", standby=lanes == 1)
+        try:
+            erp.start()
+        except TrytonUnavailable as exc:
+            missing("tryton", f"Tryton cannot run: {exc}")
+        stack.callback(erp.stop)
+        services.append(Services(erp, sftp))
+    return services
 
 
 def load_erp(erp: TrytonServer) -> None:

@@ -3,26 +3,29 @@ state must equal an uninterrupted run's, with no duplicate Tryton sale, 3PL requ
 control number used twice.
 
 Each point is one hub command run in a child process with ``HUB_KILL_AT`` set (it must die by SIGKILL), then
-the same command again without it. A reference world runs the same sequence without kills; after every point
-both worlds' normalised states are compared (control numbers, tracking numbers and timestamps left out: a crash
-may waste a number, never reuse one). ``python -m tests.chaos.crashes WORKDIR [LABEL...]`` runs them and prints
-the results; ``python -m tests.chaos.crashes --child orders|ship`` is the order-flow driver the children run
-(what the Dagster order jobs run: ``hub orders process`` has no ERP port).
+the same command again without it. A reference world runs the same sequence without kills (beside the crashed
+world, each on its own trytond; ``--lanes 1`` runs them in turn on one); after every point both worlds' normalised states are compared (control
+numbers, tracking numbers and timestamps left out: a crash may waste a number, never reuse one).
+``python -m tests.chaos.crashes WORKDIR [LABEL...] [--json]`` runs them, prints a table (or the JSON) and writes
+bench/results/chaos_crashes.json; ``python -m tests.chaos.crashes --child orders|ship`` is the order-flow
+driver the children run (what the Dagster order jobs run: ``hub orders process`` has no ERP port).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import resource
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.chaos.crash_sync import ROOT, SYNC_POINTS, run_sync_points
+from tests.chaos.crash_sync import ROOT, SYNC_POINTS, SyncPoint, run_sync_points
 
 
 @dataclass(frozen=True)
@@ -72,19 +75,26 @@ QUICK = ("sync-between-batches", "edi-inbox-finished", "order-sale-confirmed", "
          "shipment-applied")  # fmt: skip
 
 
-def run_crashes(workdir: Path, labels: tuple[str, ...] | None = None) -> dict[str, Any]:
+def run_crashes(workdir: Path, labels: tuple[str, ...] | None = None, *, lanes: int = 2) -> dict[str, Any]:
     """Run the points named (all 20 by default); per-point results and totals (duplicates, reused control
-    numbers, lost, points not killed or not converged) and the duration."""
+    numbers, lost, points not killed or not converged) and the duration.
+
+    ``lanes=2``: the reference world (after the sync points) runs in a thread beside the crashed world, each
+    on its own trytond; the two share nothing but the sshd, and the comparison waits for both. ``lanes=1``
+    runs everything in turn on one trytond."""
     wanted = set(labels or ALL_LABELS)
     unknown = wanted - set(ALL_LABELS)
     if unknown:
         raise ValueError(f"unknown crash points {sorted(unknown)}; known: {', '.join(ALL_LABELS)}")
-    started = time.monotonic()
+    started, cpu0 = time.monotonic(), _cpu_s()
+    load0 = os.getloadavg()
     workdir.mkdir(parents=True, exist_ok=True)
-    results = run_sync_points(workdir / "sync", [p for p in SYNC_POINTS if p.label in wanted])
+    sync_points = [p for p in SYNC_POINTS if p.label in wanted]
     points = [p for p in WORLD_POINTS if p.label in wanted]
     if points:
-        results += _run_world_points(workdir, points)
+        results = _run_world_points(workdir, points, sync_points, lanes)
+    else:
+        results = run_sync_points(workdir / "sync", sync_points)
     totals = {
         "points": len(results),
         "killed": sum(r["killed"] for r in results),
@@ -93,40 +103,85 @@ def run_crashes(workdir: Path, labels: tuple[str, ...] | None = None) -> dict[st
         "reused_control_numbers": sum(r["reused_control_numbers"] for r in results),
         "lost": sum(r["lost"] for r in results),
         "duration_s": round(time.monotonic() - started, 1),
+        "cpu_s": round(_cpu_s() - cpu0, 1),  # this process and the children it waited for
+        "lanes": lanes if points else 1,
+        "load_avg": [round(x, 2) for x in (*load0, *os.getloadavg())],  # at the start, then at the end
     }
     return {"points": results, "totals": totals}
 
 
-def _run_world_points(workdir: Path, points: list[Point]) -> list[dict[str, Any]]:
-    from tests.chaos.crash_world import World, load_erp, start_services
+def _cpu_s() -> float:
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def _run_world_points(
+    workdir: Path, points: list[Point], sync_points: list[SyncPoint], lanes: int
+) -> list[dict[str, Any]]:
+    """The sync points, then the reference world's run of every point, beside the crashed world's."""
+    from tests.chaos.crash_world import load_erp, start_services
 
     with ExitStack() as stack:
-        services = start_services(workdir, stack)
-        load_erp(services.erp)
-        reference = stack.enter_context(World(workdir / "reference", services))
-        expected = []
+        services = start_services(workdir, stack, lanes=2 if lanes > 1 else 1)
+
+        def reference_lane() -> tuple[list[dict[str, Any]], list[tuple[int, dict[str, Any]]]]:
+            synced = run_sync_points(workdir / "sync", sync_points)
+            load_erp(services[0].erp)
+            return synced, _reference(workdir, services[0], points)
+
+        if len(services) == 1:
+            synced, expected = reference_lane()
+            services[0].erp.reset()  # the crashed world starts from the same Tryton data
+            crashed = _crashed(workdir, services[0], points)
+        else:
+            with ThreadPoolExecutor(1, thread_name_prefix="reference") as pool:
+                lane = pool.submit(reference_lane)
+                crashed = _crashed(workdir, services[1], points)
+                synced, expected = lane.result()
+    results = list(synced)
+    for point, (ref_rc, ref_state), (killed_rc, rerun_rc, state, seconds) in zip(
+        points, expected, crashed, strict=True
+    ):
+        results.append(_result(point.label, point.kill_at, point.what, killed_rc, rerun_rc, ref_rc, state,
+                               ref_state, seconds))  # fmt: skip
+    return results
+
+
+def _reference(workdir: Path, services: Any, points: list[Point]) -> list[tuple[int, dict[str, Any]]]:
+    """Every point's preparation and command, uninterrupted; the exit code and state after each."""
+    from tests.chaos.crash_world import World
+
+    expected = []
+    with World(workdir / "reference", services) as reference:
         for point in points:
             for action in point.prep:
                 reference.act(action)
             rc = reference.run(point.step)
             expected.append((rc, reference.snapshot()))
-        services.erp.reset()  # the crashed world starts from the same Tryton data
-        load_erp(services.erp)
-        crashed = stack.enter_context(World(workdir / "crashed", services))
-        results = []
-        for point, (ref_rc, ref_state) in zip(points, expected, strict=True):
+    return expected
+
+
+def _crashed(
+    workdir: Path, services: Any, points: list[Point]
+) -> list[tuple[int, int, dict[str, Any], float]]:
+    """Every point's preparation, its command killed at the point, the command again; the state after."""
+    from tests.chaos.crash_world import World, load_erp
+
+    load_erp(services.erp)
+    out = []
+    with World(workdir / "crashed", services) as crashed:
+        for point in points:
+            started = time.monotonic()
             for action in point.prep:
                 crashed.act(action)
             killed_rc = crashed.run(point.step, kill_at=point.kill_at)
             rerun_rc = crashed.run(point.step)
-            state = crashed.snapshot()
-            results.append(_result(point.label, point.kill_at, point.what, killed_rc, rerun_rc, ref_rc, state,
-                                   ref_state))  # fmt: skip
-        return results
+            out.append((killed_rc, rerun_rc, crashed.snapshot(), time.monotonic() - started))
+    return out
 
 
 def _result(label: str, kill_at: str, what: str, killed_rc: int, rerun_rc: int, ref_rc: int,
-            state: dict[str, Any], expected: dict[str, Any]) -> dict[str, Any]:  # fmt: skip
+            state: dict[str, Any], expected: dict[str, Any], seconds: float) -> dict[str, Any]:  # fmt: skip
     """One point: was it killed there, what the re-run gave, and how the state compares."""
     lost, extra = [], []
     for part, items in expected["compare"].items():
@@ -145,6 +200,7 @@ def _result(label: str, kill_at: str, what: str, killed_rc: int, rerun_rc: int, 
         "duplicates": len(state["duplicates"]),
         "reused_control_numbers": len(state["reused"]),
         "lost": len(lost),
+        "seconds": round(seconds, 1),  # the crashed run's preparation, kill, re-run and read-back
         "details": (
             state["duplicates"]
             + state["reused"]
@@ -197,17 +253,75 @@ def _child(step: str) -> int:
     return 1 if stats.failed else 0
 
 
+def passed(report: dict[str, Any]) -> bool:
+    """Every point killed where named and converged, nothing duplicated, lost or numbered twice."""
+    t = report["totals"]
+    return t["killed"] == t["converged"] == t["points"] and not (
+        t["duplicates"] or t["reused_control_numbers"] or t["lost"]
+    )
+
+
+def render(report: dict[str, Any]) -> None:
+    """One row per point and a totals row (the details of a failing point under the table)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console, t = Console(), report["totals"]
+    if not console.is_terminal:  # a log or a pipe: wide enough for one line per point
+        console.width = 160
+    table = Table(title=f"SIGKILL at {t['points']} points, then run again, vs an uninterrupted run")
+    for column in (
+        "point",
+        "what",
+        "killed?",
+        "converged?",
+        "duplicates",
+        "reused numbers",
+        "lost",
+        "seconds",
+    ):
+        table.add_column(column, justify="left" if column in ("point", "what") else "right")
+    yes = {True: "yes", False: "[red]NO[/red]"}
+    for r in report["points"]:
+        table.add_row(r["point"], r["what"], yes[r["killed"]], yes[r["same_as_reference"]], str(r["duplicates"]),
+                      str(r["reused_control_numbers"]), str(r["lost"]), str(r["seconds"]))  # fmt: skip
+    table.add_row("total", "", f"{t['killed']}/{t['points']}", f"{t['converged']}/{t['points']}",
+                  str(t["duplicates"]), str(t["reused_control_numbers"]), str(t["lost"]), str(t["duration_s"]),
+                  end_section=True)  # fmt: skip
+    console.print(table)
+    for r in report["points"]:
+        if r["details"] or not (r["killed"] and r["same_as_reference"]):
+            console.print(f"[red]{r['point']}[/red] (rc {r['killed_rc']}, re-run {r['rerun_rc']}): "
+                          + "; ".join(r["details"]))  # fmt: skip
+    load = " ".join(f"{x:.2f}" for x in t["load_avg"][3:])
+    console.print(f"{t['duration_s']} s wall, {t['cpu_s']} CPU s, {t['lanes']} lane(s), load average {load}")
+
+
 def main(argv: list[str]) -> int:
     if argv[:1] == ["--child"]:
         return _child(argv[1])
-    if not argv:
-        print("usage: python -m tests.chaos.crashes WORKDIR [LABEL...]", file=sys.stderr)
-        return 2
-    report = run_crashes(Path(argv[0]), tuple(argv[1:]) or None)
-    print(json.dumps(report, indent=2, default=str))
-    t = report["totals"]
-    ok = t["killed"] == t["converged"] == t["points"] and not (t["duplicates"] or t["reused_control_numbers"])
-    return 0 if ok else 1
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="python -m tests.chaos.crashes", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument("workdir", type=Path)
+    parser.add_argument("labels", nargs="*", help=f"points to run (default: all): {', '.join(ALL_LABELS)}")
+    parser.add_argument(
+        "--lanes", type=int, choices=(1, 2), default=2, help="run the two worlds side by side"
+    )
+    parser.add_argument("--json", action="store_true", help="print the report as JSON instead of the table")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "chaos_crashes.json")
+    args = parser.parse_args(argv)
+    report = run_crashes(args.workdir, tuple(args.labels) or None, lanes=args.lanes)
+    report["passed"] = passed(report)
+    if args.json:
+        print(json.dumps(report, indent=2, default=str))
+    else:
+        render(report)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2, default=str) + "\n")
+    return 0 if report["passed"] else 1
 
 
 if __name__ == "__main__":

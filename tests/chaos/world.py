@@ -148,7 +148,7 @@ class World:
         rate = self.faults.rate
         if not rate:
             return
-        body = {"rate": rate, "seed": seed, "kinds": self.faults.kinds, "timeout_s": 0.5, "retry_after": 0.05}
+        body = {"rate": rate, "seed": seed, "kinds": self.faults.kinds, "timeout_s": 0.2, "retry_after": 0.05}
         for name in STANDINS:
             url = self.sandboxes.servers[name].url
             requests.post(f"{url}/__sandbox/faults", json=body, timeout=10).raise_for_status()

@@ -11,11 +11,11 @@ import os
 from hypothesis import HealthCheck, settings
 
 CHAOS = os.environ.get("HYPOTHESIS_PROFILE") == "chaos"
-_SCALE = 25 if CHAOS else 1
+_SCALE = 10 if CHAOS else 1
 
 
 def budget(examples: int) -> settings:
-    """``examples`` in the quick run, 25 times as many in the chaos run; no deadline (the machine is shared)."""
+    """``examples`` in the quick run, 10 times as many in the chaos run; no deadline (the machine is shared)."""
     return settings(
         max_examples=examples * _SCALE,
         deadline=None,
