@@ -94,7 +94,7 @@ class ThreePLConnector:
 
     def _send(self, name: str, data: bytes, what: str) -> str:
         """Idempotent by name. With the ledger: a copy goes to ``sent/pending/``, then the outbox, then the
-        copy moves to ``sent/<xx>/``; a replay finds it there (one short listing). A copy left in pending
+        copy moves to ``sent/<xx>/``; a replay finds it there (one read). A copy left in pending
         means a send was interrupted: only then are the outbox and the 3PL's processed folders searched.
         """
         if not self.sent:
@@ -117,9 +117,14 @@ class ThreePLConnector:
         return name
 
     def _same(self, folder: str, name: str, data: bytes, what: str) -> bool:
-        if not any(f.name == name for f in self.mailbox.list(folder)):
-            return False
-        if self.mailbox.read(folder, name) == data:
+        """Is ``folder/name`` there with this content? One read of that name, no listing: the outbox and
+        the 3PL's processed folder grow with every order, and a listing of them per send costs the
+        server and the hub more the longer it runs."""
+        try:
+            there = self.mailbox.read(folder, name)
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            return False  # no such file (or folder): both mailboxes say so with an OSError, never retried
+        if there == data:
             return True
         raise ConflictingResend(
             f"{what} was already sent as {folder}/{name} with different content; "

@@ -19,7 +19,7 @@ from hub.store import Store
 from hub.workflows.allocation import plan_from_json
 from hub.workflows.approval import notify_approver
 from hub.workflows.ports import LinePlan, Mailer
-from hub.workflows.states import OrderRecord, OrderState, get_order, update_data
+from hub.workflows.states import OrderRecord, OrderState, get_order, load_state, update_data
 
 log = logging.getLogger("hub.workflows.orders")
 NextStep = Callable[[Order, Sequence[LinePlan]], None]
@@ -69,7 +69,8 @@ def hand_off_many(
 ) -> list[str]:
     """``hand_off`` for a batch with one call of ``next_many``; when that fails, order by order (so one
     bad order fails alone). The orders it took."""
-    records = [r for r in (get_order(store, n) for n in dict.fromkeys(order_nos)) if r is not None]
+    with store.begin() as conn:  # one read for the batch, not one transaction per order
+        records = [r for r in (load_state(conn, n) for n in dict.fromkeys(order_nos)) if r is not None]
     todo = [r for r in records if r.state in HANDED_STATES and r.order and not handed_off(r)]
     if len(todo) < 2:
         return [r.order_no for r in todo if hand_off(store, r.order_no, next_step, run_id=run_id)]

@@ -31,7 +31,7 @@ from hub.workflows.ports import (
     ShopOrders,
     ThreePL,
 )
-from hub.workflows.states import OrderState, get_order, transition
+from hub.workflows.states import OrderState, get_order, load_state, transition, transition_in
 
 log = logging.getLogger("hub.workflows.fulfilment")
 S = OrderState
@@ -64,8 +64,11 @@ class OrderFulfilment:
     # -- approved and allocated -> ready to ship ---------------------------------------------------------
     def start(self, order: Order, plan: Sequence[LinePlan]) -> None:
         """The order processor's next step: sale, confirmation, 3PL requests, shop tag, confirmation mail."""
+        self._start(order, plan, self._state(order.order_no))
+
+    def _start(self, order: Order, plan: Sequence[LinePlan], state: OrderState) -> None:
+        """``start`` from ``state``, the order's state as just read or just written by this process."""
         order_no = order.order_no
-        state = self._state(order_no)
         if state in (S.allocated, S.backordered):
             sale = self.sys.erp.create_sale(order, plan)
             reached("order.sale.created")
@@ -95,27 +98,36 @@ class OrderFulfilment:
         requests and the rest order by order through ``start``. Idempotent like ``start``; a fault leaves
         every order in a state ``start`` goes on from."""
         erp = self.sys.erp
-        states = {order.order_no: self._state(order.order_no) for order, _ in items}
+        states = self._states([order.order_no for order, _ in items])
+        moved: set[str] = set()  # orders whose state this call wrote: no need to read it again
         create = [(o, p) for o, p in items if states[o.order_no] in (S.allocated, S.backordered)]
         if len(create) > 1 and hasattr(erp, "create_sales"):
             sales = erp.create_sales(create)
+            moves = []
             for order, _ in create:
                 sale = sales[order.order_no]
                 reached("order.sale.created")
-                self._move(order.order_no, S.quoted, f"ERP sale {sale.number or sale.sale_id} quoted",
-                           erp_sale_id=sale.sale_id, erp_sale_number=sale.number)  # fmt: skip
-                states[order.order_no] = S.quoted
+                moves.append((order.order_no, S.quoted, f"ERP sale {sale.number or sale.sale_id} quoted",
+                              {"erp_sale_id": sale.sale_id, "erp_sale_number": sale.number}))  # fmt: skip
+            self._move_all(moves)
+            states.update({order.order_no: S.quoted for order, _ in create})
+            moved.update(order.order_no for order, _ in create)
         quoted = [(o, p) for o, p in items if states[o.order_no] is S.quoted]
         if len(quoted) > 1 and hasattr(erp, "confirm_sales"):
             sales = erp.confirm_sales([o.order_no for o, _ in quoted])
+            moves = []
             for order, plan in quoted:
                 sale = sales[order.order_no]
                 edi = self._edi(lambda e, o=order, p=plan: e.acknowledged(o, p, utcnow().date()))
                 reached("order.sale.confirmed")
-                self._move(order.order_no, S.confirmed, f"ERP sale {sale.number or sale.sale_id} confirmed",
-                           erp_state=sale.state, erp_shipments=list(sale.shipment_ids), **edi)  # fmt: skip
+                moves.append((order.order_no, S.confirmed, f"ERP sale {sale.number or sale.sale_id} confirmed",
+                              {"erp_state": sale.state, "erp_shipments": list(sale.shipment_ids), **edi}))  # fmt: skip
+            self._move_all(moves)
+            states.update({order.order_no: S.confirmed for order, _ in quoted})
+            moved.update(order.order_no for order, _ in quoted)
         for order, plan in items:
-            self.start(order, plan)
+            known = order.order_no in moved
+            self._start(order, plan, states[order.order_no] if known else self._state(order.order_no))
 
     def _request_fulfilment(self, order: Order, plan: Sequence[LinePlan]) -> list[str]:
         by_warehouse: dict[str, list[FulfilmentLine]] = defaultdict(list)
@@ -196,6 +208,27 @@ class OrderFulfilment:
         if record is None:
             raise FatalError(f"order {order_no} is not known to the hub")
         return record.state
+
+    def _states(self, order_nos: Sequence[str]) -> dict[str, OrderState]:
+        """The states of a batch's orders, read in one transaction."""
+        out: dict[str, OrderState] = {}
+        with self.store.begin() as conn:
+            for order_no in dict.fromkeys(order_nos):
+                record = load_state(conn, order_no)
+                if record is None:
+                    raise FatalError(f"order {order_no} is not known to the hub")
+                out[order_no] = record.state
+        return out
+
+    def _move_all(self, moves: Sequence[tuple[str, OrderState, str, Mapping[str, Any]]]) -> None:
+        """``_move`` for a batch's orders in one transaction: (order, state, reason, correlation) each.
+        The ERP already holds what they record, so a crash before the commit is re-driven like one
+        before a single ``_move``. Rows are locked in order-number order: two processes moving
+        overlapping batches queue up instead of deadlocking."""
+        with self.store.begin() as conn:
+            for order_no, to, reason, correlation in sorted(moves, key=lambda m: m[0]):
+                transition_in(conn, order_no, to, reason=reason, run_id=self.run_id,
+                              correlation={k: v for k, v in correlation.items() if v not in (None, [], {})})  # fmt: skip
 
     def _move(self, order_no: str, to: OrderState, reason: str, *, data: Mapping[str, Any] | None = None,
               **correlation: Any) -> None:  # fmt: skip

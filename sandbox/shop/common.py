@@ -116,11 +116,14 @@ def page(
     collection: str,
     filters: Callable[[dict[str, Any]], dict[str, Any]],
     keep: Callable[[dict[str, Any], dict[str, Any]], bool],
+    pinned: Callable[[dict[str, Any]], list[dict[str, Any]] | None] | None = None,
 ) -> tuple[list[dict[str, Any]], dict[str, str]]:
     """One page of a collection in id order, with Shopify's ``Link`` header for the next page.
 
     ``filters(query)`` turns query parameters into a filter state (validated); the state travels in
     ``page_info``, so later pages need (and accept) nothing else. ``keep(doc, state)`` applies it.
+    ``pinned(state)``: the only documents the state can match when a unique key pins them (an order's
+    name), else None; they are filtered by ``keep`` like the rest, without scanning the collection.
     """
     query = request.query_params
     try:
@@ -138,8 +141,16 @@ def page(
         state = {"after": 0, **filters(dict(query))}
     found: list[dict[str, Any]] = []
     after, more = int(state.get("after", 0)), False
+    few = pinned(state) if pinned is not None else None
     while True:
-        chunk = store.scan(collection, since=state.get("since"), after_id=after, limit=MAX_LIMIT)
+        if few is not None:
+            chunk = sorted(
+                (d for d in few if d["id"] > after and d["updated_at"] >= (state.get("since") or "")),
+                key=lambda d: d["id"],
+            )
+            few = []  # one pass: the pinned documents are all there is
+        else:
+            chunk = store.scan(collection, since=state.get("since"), after_id=after, limit=MAX_LIMIT)
         for doc in chunk:
             after = doc["id"]
             if keep(doc, state):

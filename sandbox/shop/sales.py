@@ -246,7 +246,14 @@ class Sales:
                 and (not f["name"] or doc.get("name") == f["name"])
             )
 
-        docs, headers = page(request, self.store, "orders", filters, keep)
+        def named(f: dict[str, Any]) -> list[dict[str, Any]] | None:
+            """Names are unique (the store's key): a look-up by name reads one document, not them all."""
+            if not f.get("name"):
+                return None
+            doc = self.store.by_key("orders", str(f["name"]))
+            return [doc] if doc is not None else []
+
+        docs, headers = page(request, self.store, "orders", filters, keep, named)
         fields = request.query_params.get("fields")
         return respond({"orders": [public(d, fields) for d in docs]}, headers=headers)
 

@@ -7,6 +7,7 @@ Kept apart from tests/chaos/load.py (the run itself); none of it changes what it
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -92,6 +93,18 @@ def hub_side(store: Any) -> dict[str, Any]:
         "states": states,
         "repeated_steps": sorted(f"{k}->{to}" for (k, to), n in seen.items() if n > 1)[:20],
     }
+
+
+def settled(store: Any, orders: int, *, wait: float = 30.0) -> dict[str, Any]:
+    """``hub_side`` once the hub has recorded its last steps: an order is complete when its request file is
+    written, and the worker records ``ready_to_ship`` just after (the shop tag, then the move). Waits at
+    most ``wait`` seconds for every order to be there; what is still elsewhere then is reported as is."""
+    deadline = time.monotonic() + wait
+    while True:
+        side = hub_side(store)
+        if side["states"].get("ready_to_ship", 0) >= orders or time.monotonic() > deadline:
+            return side
+        time.sleep(0.5)
 
 
 def check_erp(sandboxes: Any, placed: dict[str, float], written: dict[str, float]) -> dict[str, Any]:
