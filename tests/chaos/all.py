@@ -117,7 +117,7 @@ def crashes(work: Path, results: Path = RESULTS) -> Part:
 
 
 def load(work: Path, orders: int, seconds: float, workers: int, results: Path = RESULTS) -> Part:
-    out = results / "chaos_load.json"
+    out = results / "chaos_burst.json"  # chaos_load.json is the 5,000-order run of make chaos-load
 
     def read(part: Part) -> None:
         r = _report(part, out)
