@@ -192,7 +192,9 @@ def test_a_key_the_database_cannot_hold_is_quarantined_not_a_crash(
     h.add_hostile_records(project, bad_key)
     _hub("sync", "product", "--format", "json")
     # a key no store column can hold is quarantined before it reaches one (rule key.storable)
-    failures = _rows(db_url, "select rule, raw from failures where rule in ('product.sku.format', 'key.storable')")
+    failures = _rows(
+        db_url, "select rule, raw from failures where rule in ('product.sku.format', 'key.storable')"
+    )
     assert any(json.loads(f["raw"])["identifier"] == bad_key for f in failures)
     assert _golden(db_url, "product", h.PRODUCT_SKU)["description"] == h.LONG
 
