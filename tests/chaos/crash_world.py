@@ -33,22 +33,13 @@ from sandbox.sftp import generate_keypair
 from sandbox.shop import create_app
 from sandbox.threepl import ThreePLSimulator
 from sandbox.tryton.server import TrytonServer
+from tests.tryton_o2c.builders import BIGBOX_PROFILE as PROFILE
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "shpat_chaos"
 PRICES = {"SKU-A": "12.50", "SKU-B": "40.00", "SKU-C": "3.00"}
 ADDRESS = {"name": "Pat Buyer", "address1": "1 Main St", "city": "Springfield", "zip": "62701",
            "province_code": "IL", "country": "United States"}  # fmt: skip
-PROFILE = {
-    "partner": "bigbox", "name": "BigBox Stores", "customer_no": "C100", "order_prefix": "BB", "version": "004010",
-    "interchange": {"partner": {"qualifier": "ZZ", "id": "BIGBOX"}, "us": {"qualifier": "ZZ", "id": "COMMERCEHUB"}},
-    "groups": {"partner": "BIGBOX", "us": "COMMERCEHUB", "version": "004010VICS"},
-    "documents": {"inbound": ["850", "997"], "outbound": ["855", "856", "810", "846", "997"]},
-    "acknowledgment": {"send": "997", "overdue_after": "4h"},
-    "crosswalk": [{"sku": "SKU-A", "upc": "012345678905", "buyer_part": "BB-A"}],
-    "ship_to": {"0042": {"name": "BigBox Store 42", "line1": "100 Main St", "city": "Springfield",
-                         "region": "IL", "postal_code": "62701", "country": "US", "warehouse": "WH1"}},
-}  # fmt: skip
 REFERENCE_AT = {"BAK": 3, "BSN": 2, "BIG": 2, "BIA": 3, "AK1": 2}  # the document's own number per set
 
 

@@ -34,6 +34,7 @@ from sandbox.edi_partner import PartnerSimulator
 from sandbox.runner import CREDENTIALS, DATA, ENV, Sandboxes
 from sandbox.threepl import ThreePLSimulator
 from tests.contract.test_tryton import RandomFaults
+from tests.test_sandbox_flows import _shop_all
 
 ROOT = Path(__file__).resolve().parents[2]
 API = "/admin/api/2024-10"
@@ -193,15 +194,7 @@ class World:
         return response
 
     def shop_all(self, kind: str, query: str = "") -> list[dict[str, Any]]:
-        headers = {"X-Shopify-Access-Token": CREDENTIALS["shop"]["access_token"]}
-        found: list[dict[str, Any]] = []
-        next_url: str | None = f"{self.sandboxes.servers['shop'].url}{API}/{kind}.json?limit=250{query}"
-        while next_url:
-            response = requests.get(next_url, headers=headers, timeout=30)
-            response.raise_for_status()
-            found += response.json()[kind]
-            next_url = response.links.get("next", {}).get("url")
-        return found
+        return _shop_all(self.sandboxes.servers["shop"].url, kind, query)
 
     def crm(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         headers = {"Authorization": f"Bearer {CREDENTIALS['crm']['access_token']}"}

@@ -12,6 +12,22 @@ SHIP_TO = Address(
     city="Austin", region="TX", postal_code="78701", country="US",
 )  # fmt: skip
 
+# the trading-partner profile of the end-to-end EDI worlds (mappings/partners/bigbox.yaml there)
+BIGBOX_PROFILE = {
+    "partner": "bigbox",
+    "name": "BigBox Stores",
+    "customer_no": "C100",
+    "order_prefix": "BB",
+    "version": "004010",
+    "interchange": {"partner": {"qualifier": "ZZ", "id": "BIGBOX"}, "us": {"qualifier": "ZZ", "id": "COMMERCEHUB"}},
+    "groups": {"partner": "BIGBOX", "us": "COMMERCEHUB", "version": "004010VICS"},
+    "documents": {"inbound": ["850", "997"], "outbound": ["855", "856", "810", "846", "997"]},
+    "acknowledgment": {"send": "997", "overdue_after": "4h"},
+    "crosswalk": [{"sku": "SKU-A", "upc": "012345678905", "buyer_part": "BB-A"}],
+    "ship_to": {"0042": {"name": "BigBox Store 42", "line1": "100 Main St", "city": "Springfield",
+                         "region": "IL", "postal_code": "62701", "country": "US", "warehouse": "WH1"}},
+}  # fmt: skip
+
 
 def order(
     order_no: str,

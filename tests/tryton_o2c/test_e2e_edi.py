@@ -15,22 +15,8 @@ from hub.engine.stats import utcnow
 from hub.lineage import record_lineage
 from sandbox.edi_partner import PartnerSimulator
 from sandbox.edi_partner.simulator import PoLine
+from tests.tryton_o2c.builders import BIGBOX_PROFILE as PROFILE
 from tests.tryton_o2c.test_e2e_order_to_cash import World, shop, sshd, world  # noqa: F401 - fixtures
-
-PROFILE = {
-    "partner": "bigbox",
-    "name": "BigBox Stores",
-    "customer_no": "C100",
-    "order_prefix": "BB",
-    "version": "004010",
-    "interchange": {"partner": {"qualifier": "ZZ", "id": "BIGBOX"}, "us": {"qualifier": "ZZ", "id": "COMMERCEHUB"}},
-    "groups": {"partner": "BIGBOX", "us": "COMMERCEHUB", "version": "004010VICS"},
-    "documents": {"inbound": ["850", "997"], "outbound": ["855", "856", "810", "846", "997"]},
-    "acknowledgment": {"send": "997", "overdue_after": "4h"},
-    "crosswalk": [{"sku": "SKU-A", "upc": "012345678905", "buyer_part": "BB-A"}],
-    "ship_to": {"0042": {"name": "BigBox Store 42", "line1": "100 Main St", "city": "Springfield",
-                         "region": "IL", "postal_code": "62701", "country": "US", "warehouse": "WH1"}},
-}  # fmt: skip
 
 
 def test_850_to_855_856_810_and_846_with_every_997_reconciled(world: World, tmp_path: Path) -> None:  # noqa: F811
